@@ -1,0 +1,184 @@
+-- State transitions of job_runs. TypeScript never updates job_runs.status: it
+-- calls these functions. Every transition after the claim is guarded by the
+-- run id AND the claim (status running, same holder, same attempt), so a worker
+-- whose lease expired can never overwrite a run that someone else claimed since.
+
+-- Exponential backoff with +-25% jitter: 10 s, 20 s, 40 s ... capped at 30 min.
+-- With 2x growth and +-25% jitter, attempt n+1 always waits longer than n
+-- until the cap.
+create function public.job_run_backoff(p_attempt integer) returns interval
+language sql volatile parallel safe set search_path = ''
+as $$
+  select make_interval(secs =>
+    least(10 * power(2, greatest(p_attempt, 1) - 1), 1800) * (0.75 + random() * 0.5))
+$$;
+
+create type public.claimed_job_run as (
+  run_id        bigint,
+  job_def_id    bigint,
+  kind          text,
+  name          text,
+  symbols       jsonb,
+  timeframe     text,
+  feed          text,
+  adjustment    text,
+  slice_start   timestamptz,
+  slice_end     timestamptz,
+  attempt       integer,
+  max_attempts  integer,
+  page_token    text,
+  rows_written  bigint,
+  locked_by     text,
+  locked_until  timestamptz
+);
+
+-- Claims up to p_limit due runs of enabled definitions, by priority then age.
+-- The ids are picked in a sub-select fed to `= any(array(...))` rather than a
+-- CTE join: inside a SQL function a parameterised LIMIT over a join gets a
+-- generic plan that seq-scans the table (queue-anchors.md section 2).
+-- FOR UPDATE SKIP LOCKED makes concurrent claimers take disjoint rows.
+create function public.claim_job_runs(
+  p_worker text,
+  p_limit integer default 1,
+  p_lease interval default interval '5 minutes'
+) returns setof public.claimed_job_run
+language sql volatile set search_path = ''
+as $$
+  with claimed as (
+    update public.job_runs r
+       set status = 'running',
+           attempt = r.attempt + 1,
+           locked_by = p_worker,
+           locked_until = now() + p_lease,
+           started_at = coalesce(r.started_at, now()),
+           updated_at = now()
+     where r.id = any(array(
+             select q.id
+               from public.job_runs q
+              where q.status = 'queued'
+                and q.run_after <= now()
+                and exists (select 1 from public.job_definitions d where d.id = q.job_def_id and d.enabled)
+              order by q.priority, q.run_after, q.id
+              limit greatest(p_limit, 0)
+                for update of q skip locked))
+    returning r.*
+  )
+  select c.id, c.job_def_id, d.kind, d.symbol,
+         case when d.kind = 'batch' then d.symbols_array else jsonb_build_array(d.symbol) end,
+         d.timeframe, d.feed, d.adjustment, c.slice_start, c.slice_end, c.attempt, c.max_attempts,
+         c.page_token, c.rows_written, c.locked_by, c.locked_until
+    from claimed c
+    join public.job_definitions d on d.id = c.job_def_id
+   order by c.priority, c.run_after, c.id
+$$;
+
+-- The guard shared by every transition after the claim.
+create function public.job_run_is_held(p_run public.job_runs, p_worker text, p_attempt integer)
+returns boolean
+language sql immutable set search_path = ''
+as $$ select p_run.status = 'running' and p_run.locked_by = p_worker and p_run.attempt = p_attempt $$;
+
+-- Saves the resume point after a page was stored and extends the lease.
+-- Returns false (and changes nothing) when the caller no longer holds the run.
+create function public.checkpoint_job_run(
+  p_run_id bigint, p_worker text, p_attempt integer,
+  p_page_token text, p_rows bigint default 0,
+  p_lease interval default interval '5 minutes'
+) returns boolean
+language sql volatile set search_path = ''
+as $$
+  with updated as (
+    update public.job_runs r
+       set page_token = p_page_token,
+           pages_fetched = r.pages_fetched + 1,
+           rows_written = r.rows_written + coalesce(p_rows, 0),
+           locked_until = greatest(r.locked_until, now() + p_lease),
+           updated_at = now()
+     where r.id = p_run_id and public.job_run_is_held(r, p_worker, p_attempt)
+    returning 1)
+  select exists (select 1 from updated)
+$$;
+
+-- Marks a held run successful. Returns false when the claim was lost.
+create function public.complete_job_run(p_run_id bigint, p_worker text, p_attempt integer)
+returns boolean
+language sql volatile set search_path = ''
+as $$
+  with updated as (
+    update public.job_runs r
+       set status = 'success', finished_at = now(), locked_by = null, locked_until = null,
+           page_token = null, error_message = null, updated_at = now()
+     where r.id = p_run_id and public.job_run_is_held(r, p_worker, p_attempt)
+    returning 1)
+  select exists (select 1 from updated)
+$$;
+
+-- Records a failed attempt. p_kind:
+--   retryable    -> queued after job_run_backoff(attempt), or failed once attempts are used up;
+--   permanent    -> failed at once;
+--   rate_limited -> queued after p_retry_after_ms (default 15 s), giving back the attempt.
+-- Returns the run's new status, or null when the caller no longer holds it.
+create function public.fail_job_run(
+  p_run_id bigint, p_worker text, p_attempt integer,
+  p_kind text, p_error text, p_retry_after_ms integer default null
+) returns text
+language plpgsql volatile set search_path = ''
+as $$
+declare
+  v_status text;
+begin
+  if p_kind not in ('retryable', 'permanent', 'rate_limited') then
+    raise exception 'fail_job_run: unknown failure kind %', p_kind using errcode = '22023';
+  end if;
+
+  update public.job_runs r
+     set status = case
+           when p_kind = 'permanent' then 'failed'
+           when p_kind = 'retryable' and r.attempt >= r.max_attempts then 'failed'
+           else 'queued' end,
+         attempt = case when p_kind = 'rate_limited' then r.attempt - 1 else r.attempt end,
+         run_after = case
+           when p_kind = 'rate_limited'
+             then now() + make_interval(secs => coalesce(p_retry_after_ms, 15000) / 1000.0 * (1 + random() * 0.2))
+           when p_kind = 'retryable' then now() + public.job_run_backoff(r.attempt)
+           else r.run_after end,
+         finished_at = case
+           when p_kind = 'permanent' or (p_kind = 'retryable' and r.attempt >= r.max_attempts) then now()
+           else null end,
+         locked_by = null,
+         locked_until = null,
+         error_message = left(p_error, 2000),
+         errors = r.errors || jsonb_build_array(jsonb_build_object(
+           'at', now(), 'attempt', r.attempt, 'kind', p_kind, 'message', left(p_error, 2000), 'worker', p_worker)),
+         updated_at = now()
+   where r.id = p_run_id and public.job_run_is_held(r, p_worker, p_attempt)
+  returning r.status into v_status;
+  return v_status;
+end
+$$;
+
+-- Runs whose lease ran out (a killed or timed-out worker) go back to queued, or
+-- to failed when they have used every attempt. Skips rows another session is
+-- transitioning right now. Returns how many runs it requeued or failed.
+create function public.requeue_expired_job_runs() returns integer
+language sql volatile set search_path = ''
+as $$
+  with expired as (
+    update public.job_runs r
+       set status = case when r.attempt >= r.max_attempts then 'failed' else 'queued' end,
+           finished_at = case when r.attempt >= r.max_attempts then now() else null end,
+           run_after = now(),
+           error_message = 'lease expired (holder ' || r.locked_by || ', attempt ' || r.attempt || ')',
+           errors = r.errors || jsonb_build_array(jsonb_build_object(
+             'at', now(), 'attempt', r.attempt, 'kind', 'lease_expired',
+             'message', 'lease expired', 'worker', r.locked_by)),
+           locked_by = null,
+           locked_until = null,
+           updated_at = now()
+     where r.id = any(array(
+             select q.id from public.job_runs q
+              where q.status = 'running' and q.locked_until < now()
+                for update of q skip locked))
+    returning 1)
+  select count(*)::integer from expired
+$$;
