@@ -33,7 +33,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function exists(path: string): Promise<boolean> {
+function exists(path: string): Promise<boolean> {
   return access(path).then(() => true, () => false);
 }
 

@@ -72,7 +72,7 @@ describe("claim_job_runs", () => {
       const rows = await tx.unsafe(`explain (analyze, buffers, format json) select * from public.claim_job_runs('w', 10, interval '1 minute')`);
       return rows;
     });
-    const root = (plan[0] as { "QUERY PLAN": Array<{ "Execution Time": number }> })["QUERY PLAN"][0]!;
+    const root = (plan[0] as unknown as { "QUERY PLAN": Array<{ "Execution Time": number }> })["QUERY PLAN"][0]!;
     const inner = await db.sql.unsafe(`explain select q.id from public.job_runs q where q.status = 'queued' and q.run_after <= now()
       order by q.priority, q.run_after, q.id limit 10 for update of q skip locked`);
     expect(inner.map((r) => Object.values(r)[0]).join("\n")).toContain("job_runs_claimable_idx");
