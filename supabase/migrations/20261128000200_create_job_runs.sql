@@ -21,6 +21,8 @@ create table public.job_runs (
   page_token     text,
   pages_fetched  integer not null default 0,
   rows_written   bigint not null default 0,
+  -- The Edge Function that finished the last attempt (fetch-bars | fetch-bars-batch).
+  handled_by     text,
   started_at     timestamptz,
   finished_at    timestamptz,
   error_message  text,

@@ -100,14 +100,16 @@ as $$
 $$;
 
 -- Marks a held run successful. Returns false when the claim was lost.
-create function public.complete_job_run(p_run_id bigint, p_worker text, p_attempt integer)
-returns boolean
+create function public.complete_job_run(
+  p_run_id bigint, p_worker text, p_attempt integer, p_handled_by text default null
+) returns boolean
 language sql volatile set search_path = ''
 as $$
   with updated as (
     update public.job_runs r
        set status = 'success', finished_at = now(), locked_by = null, locked_until = null,
-           page_token = null, error_message = null, updated_at = now()
+           page_token = null, error_message = null, handled_by = coalesce(p_handled_by, r.handled_by),
+           updated_at = now()
      where r.id = p_run_id and public.job_run_is_held(r, p_worker, p_attempt)
     returning 1)
   select exists (select 1 from updated)
@@ -120,7 +122,7 @@ $$;
 -- Returns the run's new status, or null when the caller no longer holds it.
 create function public.fail_job_run(
   p_run_id bigint, p_worker text, p_attempt integer,
-  p_kind text, p_error text, p_retry_after_ms integer default null
+  p_kind text, p_error text, p_retry_after_ms integer default null, p_handled_by text default null
 ) returns text
 language plpgsql volatile set search_path = ''
 as $$
@@ -147,9 +149,11 @@ begin
            else null end,
          locked_by = null,
          locked_until = null,
+         handled_by = coalesce(p_handled_by, r.handled_by),
          error_message = left(p_error, 2000),
          errors = r.errors || jsonb_build_array(jsonb_build_object(
-           'at', now(), 'attempt', r.attempt, 'kind', p_kind, 'message', left(p_error, 2000), 'worker', p_worker)),
+           'at', now(), 'attempt', r.attempt, 'kind', p_kind, 'message', left(p_error, 2000), 'worker', p_worker,
+           'handled_by', p_handled_by)),
          updated_at = now()
    where r.id = p_run_id and public.job_run_is_held(r, p_worker, p_attempt)
   returning r.status into v_status;

@@ -1,0 +1,92 @@
+/**
+ * One validated configuration per function process, read once. A missing or
+ * malformed variable fails with one message listing every problem; secret
+ * values never appear in it.
+ */
+import { z } from "zod";
+
+export type GetEnv = (name: string) => string | undefined;
+
+const ALPACA_HOST = "https://data.alpaca.markets";
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const Env = z.object({
+  dbUrl: z.string({ error: "SUPABASE_DB_URL (or DATABASE_URL) is required" }).regex(/^postgres(ql)?:\/\//, {
+    error: "SUPABASE_DB_URL must be a postgres:// connection string",
+  }),
+  supabaseUrl: z.url({ error: "SUPABASE_URL must be a URL" }),
+  serviceKeys: z.array(z.string().min(1)).min(1, {
+    error: "SUPABASE_SERVICE_ROLE_KEY or SUPABASE_SECRET_KEY(S) is required",
+  }),
+  alpacaKeyId: z.string({ error: "APCA_API_KEY_ID is required" }).min(1),
+  alpacaSecretKey: z.string({ error: "APCA_API_SECRET_KEY is required" }).min(1),
+  alpacaBaseUrl: z.url({ error: "ALPACA_DATA_URL must be a URL" }).default(ALPACA_HOST),
+  alpacaRequestsPerMinute: positiveInt(200),
+  alpacaTimeoutMs: positiveInt(30_000),
+  leaseSeconds: positiveInt(180),
+  maxRunsPerTick: positiveInt(10),
+  dispatchConcurrency: positiveInt(4),
+  dbPoolMax: positiveInt(3),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type FunctionConfig = z.infer<typeof Env>;
+
+/** Secret keys: the legacy service_role key and the new `sb_secret_` keys (a JSON dictionary). */
+function serviceKeys(getEnv: GetEnv): string[] {
+  const keys = [getEnv("SUPABASE_SERVICE_ROLE_KEY"), getEnv("SUPABASE_SECRET_KEY")];
+  const dict = getEnv("SUPABASE_SECRET_KEYS");
+  if (dict) {
+    try {
+      keys.push(...Object.values(JSON.parse(dict) as Record<string, string>));
+    } catch {
+      throw new Error("configuration: SUPABASE_SECRET_KEYS must be a JSON object of key names to keys");
+    }
+  }
+  return keys.filter((k): k is string => typeof k === "string" && k.length > 0);
+}
+
+export function readConfig(getEnv: GetEnv): FunctionConfig {
+  const blankAsUnset = (name: string) => {
+    const v = getEnv(name);
+    return v === undefined || v.trim() === "" ? undefined : v;
+  };
+  const parsed = Env.safeParse({
+    dbUrl: blankAsUnset("SUPABASE_DB_URL") ?? blankAsUnset("DATABASE_URL"),
+    supabaseUrl: blankAsUnset("SUPABASE_URL"),
+    serviceKeys: serviceKeys(getEnv),
+    alpacaKeyId: blankAsUnset("APCA_API_KEY_ID"),
+    alpacaSecretKey: blankAsUnset("APCA_API_SECRET_KEY"),
+    alpacaBaseUrl: blankAsUnset("ALPACA_DATA_URL"),
+    alpacaRequestsPerMinute: blankAsUnset("ALPACA_REQUESTS_PER_MINUTE"),
+    alpacaTimeoutMs: blankAsUnset("ALPACA_TIMEOUT_MS"),
+    leaseSeconds: blankAsUnset("JOB_LEASE_SECONDS"),
+    maxRunsPerTick: blankAsUnset("ORCHESTRATOR_MAX_RUNS"),
+    dispatchConcurrency: blankAsUnset("ORCHESTRATOR_CONCURRENCY"),
+    dbPoolMax: blankAsUnset("DB_POOL_MAX"),
+    logLevel: blankAsUnset("LOG_LEVEL"),
+  });
+  if (!parsed.success) {
+    // Messages are ours (above), never the offending values.
+    const problems = parsed.error.issues.map((i) => `  - ${i.message}`);
+    throw new Error(`configuration is incomplete:\n${problems.join("\n")}`);
+  }
+  return parsed.data;
+}
+
+/** The values no log line or error may contain. */
+export function secretsOf(config: FunctionConfig): string[] {
+  const secrets = [config.alpacaSecretKey, config.alpacaKeyId, ...config.serviceKeys];
+  const password = safeUrlPassword(config.dbUrl);
+  if (password) secrets.push(password);
+  return secrets.filter((s) => s.length >= 4);
+}
+
+function safeUrlPassword(url: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * The SQL functions that own job state, one typed wrapper each. No TypeScript
+ * here writes job_runs directly. Connections suit Supabase's transaction
+ * pooler: no prepared statements.
+ */
+import postgres from "postgres";
+import type { BarRow } from "./alpaca/types.ts";
+import type { ClaimedRunRow } from "./slice.ts";
+import type { FailureKind } from "./errors.ts";
+
+export type Sql = postgres.Sql;
+
+export function connect(url: string, max = 3): Sql {
+  return postgres(url, {
+    prepare: false,
+    max,
+    idle_timeout: 20,
+    connect_timeout: 10,
+    onnotice: () => {},
+    connection: { application_name: "bars-backfill" },
+  });
+}
+
+export interface Claim {
+  runId: string;
+  worker: string;
+  attempt: number;
+}
+
+export async function requeueExpired(sql: Sql): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`select public.requeue_expired_job_runs() as n`;
+  return row!.n;
+}
+
+export async function claimJobRuns(sql: Sql, worker: string, limit: number, leaseSeconds: number): Promise<ClaimedRunRow[]> {
+  return await sql<ClaimedRunRow[]>`
+    select * from public.claim_job_runs(${worker}, ${limit}, make_interval(secs => ${leaseSeconds}))`;
+}
+
+export async function completeJobRun(sql: Sql, c: Claim, handledBy: string): Promise<boolean> {
+  const [row] = await sql<{ ok: boolean }[]>`
+    select public.complete_job_run(${c.runId}, ${c.worker}, ${c.attempt}, ${handledBy}) as ok`;
+  return row!.ok;
+}
+
+/** Returns the run's new status, or null when the claim was lost (nothing changed). */
+export async function failJobRun(
+  sql: Sql,
+  c: Claim,
+  kind: FailureKind,
+  message: string,
+  opts: { retryAfterMs?: number; handledBy?: string } = {},
+): Promise<string | null> {
+  const [row] = await sql<{ status: string | null }[]>`
+    select public.fail_job_run(${c.runId}, ${c.worker}, ${c.attempt}, ${kind}, ${message},
+                               ${opts.retryAfterMs ?? null}, ${opts.handledBy ?? null}) as status`;
+  return row!.status;
+}
+
+/** Raised by saveBarsPage when the run is no longer held by this claim. */
+export class LeaseLostError extends Error {
+  override readonly name = "LeaseLostError";
+}
+
+/**
+ * Upserts one page of bars and checkpoints the run in one statement and one
+ * round trip (columns as parallel arrays). Throws LeaseLostError when the
+ * claim was lost; then nothing was written.
+ */
+export async function saveBarsPage(
+  sql: Sql,
+  c: Claim,
+  timeframe: string,
+  bars: readonly BarRow[],
+  nextPageToken: string | null,
+  leaseSeconds: number,
+): Promise<number> {
+  const n = bars.length;
+  const symbol = new Array<string>(n), ts = new Array<string>(n);
+  const open = new Array<number>(n), high = new Array<number>(n), low = new Array<number>(n);
+  const close = new Array<number>(n), volume = new Array<number>(n), trades = new Array<number>(n);
+  const vwap = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const b = bars[i]!;
+    symbol[i] = b.symbol; ts[i] = b.ts; open[i] = b.open; high[i] = b.high; low[i] = b.low;
+    close[i] = b.close; volume[i] = b.volume; trades[i] = b.trade_count; vwap[i] = b.vwap;
+  }
+  try {
+    const [row] = await sql<{ rows: string }[]>`
+      select public.save_bars_page(${c.runId}, ${c.worker}, ${c.attempt}, ${nextPageToken}, ${timeframe},
+        ${symbol}::text[], ${ts}::timestamptz[], ${open}::float8[], ${high}::float8[], ${low}::float8[],
+        ${close}::float8[], ${volume}::int8[], ${trades}::int8[], ${vwap}::float8[],
+        make_interval(secs => ${leaseSeconds})) as rows`;
+    return Number(row!.rows);
+  } catch (err) {
+    if ((err as { code?: string }).code === "P0002") throw new LeaseLostError((err as Error).message, { cause: err });
+    throw err;
+  }
+}
+
+/** Takes one request token from a shared bucket; returns ms to wait (0 = go). */
+export async function takeRateToken(sql: Sql, bucket: string, perMinute: number): Promise<number> {
+  const [row] = await sql<{ wait: number }[]>`select public.take_rate_token(${bucket}, ${perMinute}) as wait`;
+  return row!.wait;
+}

@@ -1,0 +1,97 @@
+/**
+ * A claimed run, parsed once at the boundary into a discriminated union. The
+ * route is decided by `kind` alone: never by how many symbols there are, and
+ * never by falling back from one route to the other. A batch of one symbol is
+ * a batch.
+ */
+import { z } from "zod";
+
+export const TICKER = /^[A-Z]{1,6}(\.[A-Z]{1,3})?$/;
+export const BASKET_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+export const TIMEFRAME = /^(([1-9]|[1-5][0-9])Min|([1-9]|1[0-9]|2[0-3])Hour|1Day|1Week|(1|2|3|4|6|12)Month)$/;
+
+export const Ticker = z.string().regex(TICKER, { error: "must be a ticker: upper-case letters, optional class suffix (BRK.B)" });
+const Instant = z.iso.datetime({ offset: true, error: "must be an ISO-8601 timestamp" });
+
+const SliceBase = z.object({
+  runId: z.string().regex(/^\d+$/, { error: "must be a run id" }),
+  jobDefId: z.string().regex(/^\d+$/, { error: "must be a definition id" }),
+  attempt: z.number().int().positive(),
+  /** The claim holder; every SQL transition of the run is guarded by it and the attempt. */
+  worker: z.string().min(1).max(200),
+  timeframe: z.string().regex(TIMEFRAME, { error: "must be an Alpaca timeframe such as 1Min, 1Hour, 1Day" }),
+  feed: z.enum(["sip", "iex", "boats", "otc"]),
+  adjustment: z.string().regex(/^(raw|split|dividend|spin-off|all)(,(raw|split|dividend|spin-off|all))*$/),
+  sliceStart: Instant,
+  sliceEnd: Instant,
+  pageToken: z.string().min(1).max(1000).nullable(),
+});
+
+export const SingleSlice = SliceBase.extend({
+  kind: z.literal("single"),
+  symbol: Ticker,
+}).strict();
+
+export const BatchSlice = SliceBase.extend({
+  kind: z.literal("batch"),
+  name: z.string().regex(BASKET_NAME, { error: "must be a basket name" }),
+  symbols: z.array(Ticker).min(1).max(2000).refine((s) => new Set(s).size === s.length, { error: "must not repeat a symbol" }),
+}).strict();
+
+export const Slice = z.discriminatedUnion("kind", [SingleSlice, BatchSlice]);
+
+export type SingleSlice = z.infer<typeof SingleSlice>;
+export type BatchSlice = z.infer<typeof BatchSlice>;
+export type Slice = z.infer<typeof Slice>;
+
+/** A row returned by claim_job_runs(). */
+export interface ClaimedRunRow {
+  run_id: string | number;
+  job_def_id: string | number;
+  kind: string;
+  name: string;
+  symbols: unknown;
+  timeframe: string;
+  feed: string;
+  adjustment: string;
+  slice_start: Date | string;
+  slice_end: Date | string;
+  attempt: number;
+  page_token: string | null;
+  locked_by: string;
+}
+
+const iso = (v: Date | string) => (v instanceof Date ? v.toISOString() : v);
+
+/** Parses a claimed row into a Slice, or returns the reason it cannot be parsed. */
+export function parseClaimedRun(row: ClaimedRunRow): { ok: true; slice: Slice } | { ok: false; error: string } {
+  const common = {
+    runId: String(row.run_id),
+    jobDefId: String(row.job_def_id),
+    attempt: row.attempt,
+    worker: row.locked_by,
+    timeframe: row.timeframe,
+    feed: row.feed,
+    adjustment: row.adjustment,
+    sliceStart: iso(row.slice_start),
+    sliceEnd: iso(row.slice_end),
+    pageToken: row.page_token,
+  };
+  const candidate = row.kind === "single"
+    ? { ...common, kind: row.kind, symbol: row.name }
+    : { ...common, kind: row.kind, name: row.name, symbols: row.symbols };
+  const parsed = Slice.safeParse(candidate);
+  return parsed.success ? { ok: true, slice: parsed.data } : { ok: false, error: describeIssues(parsed.error) };
+}
+
+/** "field: message; field: message" — names the field, for 400s and error_message. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((i) => `${i.path.length ? i.path.join(".") : "body"}: ${i.message}`)
+    .join("; ");
+}
+
+/** Symbols a slice asks Alpaca for, and a label for logs. */
+export function sliceSymbols(slice: Slice): string[] {
+  return slice.kind === "single" ? [slice.symbol] : slice.symbols;
+}

@@ -1,0 +1,97 @@
+/**
+ * One tick: requeue expired leases, claim due runs, parse each into a Slice,
+ * route it by kind and hand it to its worker function. Answers with counts as
+ * soon as every worker has accepted (workers answer 202 and run in the
+ * background), so pg_net's timeout is never the limit.
+ */
+import { z } from "zod";
+import { isAuthorized } from "../_shared/auth.ts";
+import { mapLimit } from "../_shared/concurrency.ts";
+import { claimJobRuns, failJobRun, requeueExpired, type Sql } from "../_shared/db.ts";
+import { badRequest, json, methodNotAllowed, readJsonBody, unauthorized } from "../_shared/http.ts";
+import type { Logger } from "../_shared/log.ts";
+import { routeFor, type WorkerFunction } from "../_shared/route.ts";
+import { describeIssues, parseClaimedRun, type Slice } from "../_shared/slice.ts";
+import { sliceLogFields } from "../_shared/run-slice.ts";
+
+export interface OrchestratorDeps {
+  sql: Sql;
+  log: Logger;
+  serviceKeys: readonly string[];
+  leaseSeconds: number;
+  maxRunsPerTick: number;
+  dispatchConcurrency: number;
+  /** Invokes a worker function; resolves when it accepted the slice, throws otherwise. */
+  invoke: (fn: WorkerFunction, slice: Slice) => Promise<void>;
+  newWorkerId: () => string;
+  redact: (text: string) => string;
+}
+
+const TickBody = z.object({
+  maxRuns: z.number().int().min(1).max(100).optional(),
+  tick: z.string().optional(),
+}).strict();
+
+type DispatchResult = { kind: string; outcome: "dispatched" | "dispatch_failed" | "unparseable" };
+
+export interface TickCounts {
+  requeued: number;
+  claimed: number;
+  single: number;
+  batch: number;
+  dispatched: number;
+  failed: number;
+  worker: string;
+}
+
+export async function handle(req: Request, deps: OrchestratorDeps): Promise<Response> {
+  if (req.method !== "POST") return methodNotAllowed();
+  if (!isAuthorized(req, deps.serviceKeys)) return unauthorized();
+  const body = await readJsonBody(req, 16 * 1024, {});
+  if (!body.ok) return body.response;
+  const parsed = TickBody.safeParse(body.value);
+  if (!parsed.success) return badRequest(describeIssues(parsed.error));
+  return json(200, await tick(deps, parsed.data.maxRuns ?? deps.maxRunsPerTick));
+}
+
+export async function tick(deps: OrchestratorDeps, maxRuns: number): Promise<TickCounts> {
+  const worker = deps.newWorkerId();
+  const requeued = await requeueExpired(deps.sql);
+  const rows = await claimJobRuns(deps.sql, worker, maxRuns, deps.leaseSeconds);
+  const results = await mapLimit(rows, deps.dispatchConcurrency, async (row): Promise<DispatchResult> => {
+    const claim = { runId: String(row.run_id), worker: row.locked_by, attempt: row.attempt };
+    const parsed = parseClaimedRun(row);
+    if (!parsed.ok) {
+      // No guessing a route for a row we cannot read: the run fails with the parse error.
+      const message = `cannot parse claimed run: ${parsed.error}`;
+      await failJobRun(deps.sql, claim, "permanent", message);
+      deps.log.error("route", { run_id: claim.runId, kind: row.kind as never, outcome: "unparseable", error: message });
+      return { kind: row.kind, outcome: "unparseable" };
+    }
+    const slice = parsed.slice;
+    const route = routeFor(slice);
+    deps.log.info("route", { ...sliceLogFields(slice), route });
+    try {
+      await deps.invoke(route, slice);
+      return { kind: slice.kind, outcome: "dispatched" };
+    } catch (err) {
+      // Guarded by the claim: if the worker did finish the run, this changes nothing.
+      const message = deps.redact(`dispatch to ${route} failed: ${(err as Error).message}`);
+      await failJobRun(deps.sql, claim, "retryable", message, { handledBy: route });
+      deps.log.error("dispatch_failed", { ...sliceLogFields(slice), route, outcome: "dispatch_failed", error: message });
+      return { kind: slice.kind, outcome: "dispatch_failed" };
+    }
+  });
+  const counts: TickCounts = {
+    requeued,
+    claimed: rows.length,
+    single: results.filter((r) => r.kind === "single").length,
+    batch: results.filter((r) => r.kind === "batch").length,
+    dispatched: results.filter((r) => r.outcome === "dispatched").length,
+    failed: results.filter((r) => r.outcome !== "dispatched").length,
+    worker,
+  };
+  const { single, batch, ...rest } = counts;
+  deps.log.info("tick", { ...rest, single_runs: single, batch_runs: batch, outcome: "ok" });
+  return counts;
+}
