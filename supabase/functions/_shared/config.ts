@@ -23,6 +23,8 @@ const Env = z.object({
   alpacaSecretKey: z.string({ error: "APCA_API_SECRET_KEY is required" }).min(1),
   alpacaBaseUrl: z.url({ error: "ALPACA_DATA_URL must be a URL" }).default(ALPACA_HOST),
   alpacaRequestsPerMinute: positiveInt(200),
+  /** Bucket capacity; defaults to one minute's worth, like Alpaca's own bucket. */
+  alpacaBurst: z.coerce.number().int().positive().optional(),
   alpacaTimeoutMs: positiveInt(30_000),
   leaseSeconds: positiveInt(180),
   maxRunsPerTick: positiveInt(10),
@@ -60,6 +62,7 @@ export function readConfig(getEnv: GetEnv): FunctionConfig {
     alpacaSecretKey: blankAsUnset("APCA_API_SECRET_KEY"),
     alpacaBaseUrl: blankAsUnset("ALPACA_DATA_URL"),
     alpacaRequestsPerMinute: blankAsUnset("ALPACA_REQUESTS_PER_MINUTE"),
+    alpacaBurst: blankAsUnset("ALPACA_BURST"),
     alpacaTimeoutMs: blankAsUnset("ALPACA_TIMEOUT_MS"),
     leaseSeconds: blankAsUnset("JOB_LEASE_SECONDS"),
     maxRunsPerTick: blankAsUnset("ORCHESTRATOR_MAX_RUNS"),

@@ -99,7 +99,8 @@ export async function saveBarsPage(
 }
 
 /** Takes one request token from a shared bucket; returns ms to wait (0 = go). */
-export async function takeRateToken(sql: Sql, bucket: string, perMinute: number): Promise<number> {
-  const [row] = await sql<{ wait: number }[]>`select public.take_rate_token(${bucket}, ${perMinute}) as wait`;
+export async function takeRateToken(sql: Sql, bucket: string, perMinute: number, burst?: number): Promise<number> {
+  const [row] = await sql<{ wait: number }[]>`
+    select public.take_rate_token(${bucket}, ${perMinute}, ${burst ?? null}) as wait`;
   return row!.wait;
 }

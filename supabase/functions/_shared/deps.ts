@@ -39,10 +39,10 @@ function common(fn: string, runtime: Runtime): Common {
 }
 
 /** Waits for a token of the shared Alpaca budget (kept in Postgres) before each request. */
-export function sharedRateBudget(sql: Sql, perMinute: number, bucket = "alpaca"): () => Promise<void> {
+export function sharedRateBudget(sql: Sql, perMinute: number, burst?: number, bucket = "alpaca"): () => Promise<void> {
   return async () => {
     for (;;) {
-      const wait = await takeRateToken(sql, bucket, perMinute);
+      const wait = await takeRateToken(sql, bucket, perMinute, burst);
       if (wait === 0) return;
       await sleep(wait);
     }
@@ -56,7 +56,7 @@ export function workerDeps(fn: WorkerFunction, runtime: Runtime): WorkerDeps {
     keyId: config.alpacaKeyId,
     secretKey: config.alpacaSecretKey,
     timeoutMs: config.alpacaTimeoutMs,
-    acquire: sharedRateBudget(sql, config.alpacaRequestsPerMinute),
+    acquire: sharedRateBudget(sql, config.alpacaRequestsPerMinute, config.alpacaBurst),
   });
   return {
     sql,
