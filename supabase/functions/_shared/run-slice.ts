@@ -24,7 +24,8 @@ export interface SliceDeps {
   redact: (text: string) => string;
 }
 
-export type SliceOutcome = "success" | "retry" | "failed" | "rate_limited" | "lease_lost";
+/** `unrecorded`: the failure could not be written (database unreachable); the lease will expire and requeue it. */
+export type SliceOutcome = "success" | "retry" | "failed" | "rate_limited" | "lease_lost" | "unrecorded";
 
 /** 429s are waited out in place this many times before the run is handed back to the queue. */
 const RATE_LIMIT_WAITS = 3;
@@ -85,10 +86,15 @@ export async function runSlice(slice: Slice, fn: WorkerFunction, deps: SliceDeps
         continue;
       }
       const message = deps.redact(jobError.message);
-      const status = await failJobRun(deps.sql, claim, jobError.kind, message, {
-        retryAfterMs: jobError instanceof RateLimitedError ? jobError.retryAfterMs : undefined,
-        handledBy: fn,
-      }).catch(() => null);
+      let status: string | null;
+      try {
+        status = await failJobRun(deps.sql, claim, jobError.kind, message, {
+          retryAfterMs: jobError instanceof RateLimitedError ? jobError.retryAfterMs : undefined,
+          handledBy: fn,
+        });
+      } catch (recordErr) {
+        return done("unrecorded", { error: message, record_error: deps.redact((recordErr as Error).message) });
+      }
       if (status === null) return done("lease_lost", { error: message });
       const outcome: SliceOutcome = jobError.kind === "rate_limited" ? "rate_limited" : status === "failed" ? "failed" : "retry";
       return done(outcome, { error: message, http_status: jobError.status });
