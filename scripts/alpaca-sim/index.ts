@@ -1,0 +1,83 @@
+/**
+ * In-process Alpaca historical-bars simulator: `startAlpacaSim()` listens on
+ * a local port and serves `GET /v2/stocks/bars` and `GET /v2/stocks/{symbol}/bars`
+ * closely enough for the official SDK (see shared/reference/alpaca-bars-api.md).
+ */
+import type { AddressInfo } from "node:net";
+import type { FaultSpec } from "./faults.ts";
+import type { Plan } from "./params.ts";
+import { RateLimiter } from "./rate-limit.ts";
+import { createSimServer, type ServerState, setFaults } from "./server.ts";
+import { emptyStats, type SimStats, snapshot } from "./stats.ts";
+
+export type { FaultMode, FaultSpec } from "./faults.ts";
+export { parseFaultSpec } from "./faults.ts";
+export type { Endpoint, RequestRecord, SimStats } from "./stats.ts";
+
+export const DEFAULT_SIM_KEY_ID = "SIMKEY00000000000000";
+export const DEFAULT_SIM_SECRET = "simsecret0000000000000000000000000000000";
+
+export interface SimOptions {
+  /** 0 (default) = a random free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default: one basic-plan key, DEFAULT_SIM_KEY_ID / DEFAULT_SIM_SECRET. */
+  keys?: Array<{ keyId: string; secret: string; plan?: Plan }>;
+  /** Bucket capacity and refill per minute for basic keys (default 200; algo_trader_plus: 10,000). */
+  rateLimitPerMin?: number;
+  /** Refill speed multiplier (default 1). */
+  timeScale?: number;
+  faults?: FaultSpec;
+  /** The data clock: default `end`, the 15-minute rule, which bars exist yet. Rate limiting uses real time. */
+  now?: () => Date;
+}
+
+export interface AlpacaSim {
+  /** Base URL, usable as the SDK's `basePath`. */
+  url: string;
+  port: number;
+  stats(): SimStats;
+  resetStats(): void;
+  setFaults(f: FaultSpec | undefined): void;
+  close(): Promise<void>;
+}
+
+export async function startAlpacaSim(opts: SimOptions = {}): Promise<AlpacaSim> {
+  const state: ServerState = {
+    keys: opts.keys ?? [{ keyId: DEFAULT_SIM_KEY_ID, secret: DEFAULT_SIM_SECRET, plan: "basic" }],
+    rateLimitPerMin: opts.rateLimitPerMin ?? 200,
+    limiter: new RateLimiter(opts.timeScale ?? 1, () => Date.now()),
+    faults: undefined,
+    now: opts.now ?? (() => new Date()),
+    stats: emptyStats(),
+    pendingTimers: new Set(),
+  };
+  setFaults(state, opts.faults);
+  const server = createSimServer(state);
+  const host = opts.host ?? "127.0.0.1";
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    port,
+    stats: () => snapshot(state.stats),
+    resetStats: () => {
+      state.stats = emptyStats();
+    },
+    setFaults: (f) => setFaults(state, f),
+    close: async () => {
+      for (const t of state.pendingTimers) clearTimeout(t);
+      state.pendingTimers.clear();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
