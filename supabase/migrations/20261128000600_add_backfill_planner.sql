@@ -63,6 +63,12 @@ begin
     end if;
   end if;
 
+  -- A definition is sliced once. Re-planning it (same key, maybe another
+  -- p_target_bars) must not add a second, overlapping set of slices.
+  if exists (select 1 from public.job_runs r where r.job_def_id = v_def.id) then
+    return v_def.id;
+  end if;
+
   v_days := public.slice_days_for(
     case when v_def.kind = 'batch' then jsonb_array_length(v_def.symbols_array) else 1 end,
     v_def.timeframe, p_target_bars);

@@ -15,8 +15,7 @@ select jr.id as run_id, jd.id as job_def_id, jd.kind, jd.symbol, jr.status, jr.a
   from public.job_runs jr
   join public.job_definitions jd on jd.id = jr.job_def_id
  where jr.error_message is not null
- order by coalesce(jr.finished_at, jr.updated_at) desc
- limit 100;
+ order by coalesce(jr.finished_at, jr.updated_at) desc;
 
 -- The old system inferred "batch" from symbols_array having more than one
 -- element; here kind is stored. This view shows both, and any disagreement.

@@ -79,3 +79,17 @@ describe("plan_backfill", () => {
     ).rejects.toThrow(/range_is_not_empty/);
   });
 });
+
+describe("plan_backfill re-planning", () => {
+  it("does not add overlapping slices when the same definition is planned with another slice size", async () => {
+    await db.sql`truncate public.job_definitions cascade`;
+    const first = await plan(fifty);
+    const [{ n: before }] = await db.sql`select count(*)::int as n from public.job_runs`;
+    const [{ id }] = await db.sql`
+      select public.plan_backfill('batch', 'US_BATCH_1', ${fifty as never}::jsonb, '1Min', '2024-01-01Z', '2024-04-01Z',
+                                  p_target_bars => 5000) as id`;
+    const [{ n: after }] = await db.sql`select count(*)::int as n from public.job_runs`;
+    expect(Number(id)).toBe(first);
+    expect(after).toBe(before);
+  });
+});

@@ -1,0 +1,44 @@
+/**
+ * `npm run jobs -- <command>`: the operator's CLI for the backfill queue.
+ * Exit codes: 0 success, 1 runtime failure, 2 usage error (see jobs/cli-errors.ts).
+ */
+import { Command } from "commander";
+import { registerCancel } from "./jobs/cancel.ts";
+import { reportError } from "./jobs/cli-errors.ts";
+import { registerCreate } from "./jobs/create.ts";
+import { registerGaps } from "./jobs/gaps.ts";
+import { registerErrors } from "./jobs/recent-errors.ts";
+import { registerRetry } from "./jobs/retry.ts";
+import { registerStatus } from "./jobs/status.ts";
+import { registerTick } from "./jobs/tick.ts";
+
+function buildProgram(): Command {
+  const program = new Command("jobs")
+    .description("Plan, watch and steer the Alpaca bars backfill queue (Postgres: --db-url or $DATABASE_URL)")
+    .exitOverride()
+    .showHelpAfterError("(run with --help for usage)");
+  // Subcommands created by .command() inherit exitOverride, so every usage error reaches reportError.
+  registerCreate(program);
+  registerStatus(program);
+  registerErrors(program);
+  registerCancel(program);
+  registerRetry(program);
+  registerTick(program);
+  registerGaps(program);
+  program.addHelpText("after", `
+Examples:
+  npm run jobs -- create --kind batch --name US_BATCH_2 --symbols TMUS,TSLA,UNH --from 2024-03-04 --to 2024-03-09
+  npm run jobs -- create --kind batch --prefix SP500 --symbols-file sp500.txt --from 2024-01-02 --to 2024-02-01
+  npm run jobs -- status
+  npm run jobs -- cancel --kind single --yes
+  npm run jobs -- tick --max-runs 10
+  npm run jobs -- gaps --id 1 --flagged-only`);
+  return program;
+}
+
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (err) {
+  // exitCode rather than exit(): stdout to a pipe is flushed asynchronously.
+  process.exitCode = reportError(err, (line) => console.error(line));
+}

@@ -1,0 +1,100 @@
+/**
+ * `create`'s flags, validated as a whole before the database is touched, and
+ * turned into the definitions to plan. `kind` is always given, never inferred:
+ * a batch of one symbol is a batch, and a basket name is never a single's symbol.
+ */
+import { z } from "zod";
+import { BASKET_NAME, TICKER } from "../../supabase/functions/_shared/slice.ts";
+import { Adjustment, BasketName, Feed, Instant, intFlag, parseFlags, Ticker, Timeframe } from "./flags.ts";
+import { type Basket, duplicatesOf, splitIntoBaskets } from "./symbols-input.ts";
+
+/** Alpaca's multi-symbol endpoint and the functions' BatchSlice accept at most this many. */
+export const MAX_BASKET_SIZE = 2000;
+
+const SingleTicker = z.string().regex(TICKER, {
+  error: (iss) =>
+    `"${String(iss.input)}" is not a ticker (rule single_symbol_is_a_ticker): a single-symbol definition takes one ` +
+    "ticker such as AAPL or BRK.B; a basket such as US_BATCH_1 is --kind batch --name <NAME> --symbols …",
+});
+
+const CreateFlags = z.object({
+  kind: z.enum(["single", "batch"], { error: "must be single or batch" }),
+  symbol: SingleTicker.optional(),
+  symbols: z.array(Ticker).optional(),
+  symbolsFile: z.array(Ticker).optional(),
+  name: BasketName.optional(),
+  prefix: z.string().min(1).optional(),
+  basketSize: intFlag(1, MAX_BASKET_SIZE),
+  from: Instant,
+  to: Instant,
+  timeframe: Timeframe,
+  feed: Feed,
+  adjustment: Adjustment,
+  priority: intFlag(-1_000_000, 1_000_000),
+  maxAttempts: intFlag(1, 100),
+  targetBars: intFlag(100, 10_000_000),
+}).superRefine((f, ctx) => {
+  const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+  if (f.to <= f.from) issue("to", "must be after --from (the end is exclusive; rule range_is_not_empty)");
+  if (f.kind === "single") {
+    if (!f.symbol) issue("symbol", "required with --kind single");
+    for (const flag of ["symbols", "symbolsFile", "name", "prefix"] as const) {
+      if (f[flag] !== undefined) issue(flag, "only for --kind batch (a single-symbol definition is named by its --symbol)");
+    }
+    return;
+  }
+  if (f.symbol !== undefined) issue("symbol", "only for --kind single; a batch takes --symbols or --symbols-file");
+  const all = [...(f.symbols ?? []), ...(f.symbolsFile ?? [])];
+  if (all.length === 0) issue("symbols", "a batch needs symbols: --symbols A,B,C or --symbols-file <path>");
+  const dup = duplicatesOf(all);
+  if (dup.length) issue("symbols", `listed more than once: ${dup.join(", ")} (rule batch_symbols_are_unique)`);
+  if ((f.name === undefined) === (f.prefix === undefined)) {
+    issue("name", "a batch needs exactly one of --name <BASKET> or --prefix <P> (baskets P_1…P_k)");
+  }
+  if (f.name !== undefined && all.length > f.basketSize) {
+    issue("symbols", `${all.length} symbols exceed --basket-size ${f.basketSize}: use --prefix to split them, or raise --basket-size`);
+  }
+  if (f.prefix !== undefined) {
+    const last = `${f.prefix}_${Math.max(1, Math.ceil(all.length / f.basketSize))}`;
+    if (!BASKET_NAME.test(last)) issue("prefix", `"${f.prefix}" makes basket names like ${last}, which break rule batch_name_is_a_name`);
+  }
+});
+
+export type CreateFlags = z.output<typeof CreateFlags>;
+
+export interface RawCreateOptions {
+  kind?: string;
+  symbol?: string;
+  symbols?: string[];
+  symbolsFile?: string[];
+  name?: string;
+  prefix?: string;
+  basketSize: string;
+  from?: string;
+  to?: string;
+  timeframe: string;
+  feed: string;
+  adjustment: string;
+  priority: string;
+  maxAttempts: string;
+  targetBars: string;
+}
+
+export interface PlannedDefinition {
+  kind: "single" | "batch";
+  /** The ticker for a single, the basket's name for a batch. */
+  name: string;
+  /** null for a single (its symbols_array is null). */
+  symbols: string[] | null;
+}
+
+export function validateCreateFlags(raw: RawCreateOptions): CreateFlags {
+  return parseFlags(CreateFlags, raw);
+}
+
+export function definitionsToPlan(f: CreateFlags): PlannedDefinition[] {
+  if (f.kind === "single") return [{ kind: "single", name: f.symbol!, symbols: null }];
+  const all = [...(f.symbols ?? []), ...(f.symbolsFile ?? [])];
+  const baskets: Basket[] = f.name !== undefined ? [{ name: f.name, symbols: all }] : splitIntoBaskets(f.prefix!, all, f.basketSize);
+  return baskets.map((b) => ({ kind: "batch", name: b.name, symbols: b.symbols }));
+}
