@@ -17,15 +17,8 @@ interface TickOptions {
   json?: boolean;
 }
 
-export interface TickCounts {
-  requeued: number;
-  claimed: number;
-  single: number;
-  batch: number;
-  dispatched: number;
-  failed: number;
-  worker?: string;
-}
+export type { TickCounts } from "../../supabase/functions/orchestrator/handler.ts";
+import type { TickCounts } from "../../supabase/functions/orchestrator/handler.ts";
 
 const TickFlags = z.object({
   url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL such as http://127.0.0.1:54321" }),

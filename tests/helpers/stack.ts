@@ -30,14 +30,8 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export interface TickCounts {
-  requeued: number;
-  claimed: number;
-  single: number;
-  batch: number;
-  dispatched: number;
-  failed: number;
-}
+import type { TickCounts } from "../../supabase/functions/orchestrator/handler.ts";
+export type { TickCounts };
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const db = await createTestDb();
