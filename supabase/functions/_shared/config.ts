@@ -27,7 +27,9 @@ const Env = z.object({
   alpacaBurst: z.coerce.number().int().positive().optional(),
   alpacaTimeoutMs: positiveInt(30_000),
   leaseSeconds: positiveInt(180),
-  maxRunsPerTick: positiveInt(10),
+  maxRunsPerTick: positiveInt(30),
+  /** Runs allowed in flight at once; default: what one minute of the Alpaca budget can serve. */
+  maxInFlight: z.coerce.number().int().positive().optional(),
   dispatchConcurrency: positiveInt(4),
   dbPoolMax: positiveInt(3),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -66,6 +68,7 @@ export function readConfig(getEnv: GetEnv): FunctionConfig {
     alpacaTimeoutMs: blankAsUnset("ALPACA_TIMEOUT_MS"),
     leaseSeconds: blankAsUnset("JOB_LEASE_SECONDS"),
     maxRunsPerTick: blankAsUnset("ORCHESTRATOR_MAX_RUNS"),
+    maxInFlight: blankAsUnset("ORCHESTRATOR_MAX_IN_FLIGHT"),
     dispatchConcurrency: blankAsUnset("ORCHESTRATOR_CONCURRENCY"),
     dbPoolMax: blankAsUnset("DB_POOL_MAX"),
     logLevel: blankAsUnset("LOG_LEVEL"),
@@ -76,6 +79,17 @@ export function readConfig(getEnv: GetEnv): FunctionConfig {
     throw new Error(`configuration is incomplete:\n${problems.join("\n")}`);
   }
   return parsed.data;
+}
+
+/** Requests one slice takes on average: ~6 full pages (the planner's target) plus the partial last one. */
+export const REQUESTS_PER_SLICE = 7;
+
+/**
+ * Runs worth having in flight: enough to spend one minute of the shared Alpaca
+ * budget, no more (more would only wait for tokens, holding leases).
+ */
+export function inFlightTarget(config: FunctionConfig): number {
+  return config.maxInFlight ?? Math.max(1, Math.ceil(config.alpacaRequestsPerMinute / REQUESTS_PER_SLICE));
 }
 
 /** The values no log line or error may contain. */

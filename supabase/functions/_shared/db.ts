@@ -32,6 +32,12 @@ export async function requeueExpired(sql: Sql): Promise<number> {
   return row!.n;
 }
 
+/** Runs currently held by a worker (uses the partial index on running runs). */
+export async function countRunning(sql: Sql): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`select count(*)::int as n from public.job_runs where status = 'running'`;
+  return row!.n;
+}
+
 export async function claimJobRuns(sql: Sql, worker: string, limit: number, leaseSeconds: number): Promise<ClaimedRunRow[]> {
   return await sql<ClaimedRunRow[]>`
     select * from public.claim_job_runs(${worker}, ${limit}, make_interval(secs => ${leaseSeconds}))`;

@@ -6,7 +6,7 @@
 import { createClient } from "@supabase/supabase-js";
 import { createAlpacaBarsClient, iterateBarPages } from "./alpaca/index.ts";
 import { sleep } from "./concurrency.ts";
-import { readConfig, secretsOf, type FunctionConfig, type GetEnv } from "./config.ts";
+import { inFlightTarget, readConfig, secretsOf, type FunctionConfig, type GetEnv } from "./config.ts";
 import { connect, takeRateToken, type Sql } from "./db.ts";
 import { json } from "./http.ts";
 import { createLogger, maskSecrets, type Logger } from "./log.ts";
@@ -83,6 +83,7 @@ export function orchestratorDeps(runtime: Runtime): OrchestratorDeps {
     serviceKeys: config.serviceKeys,
     leaseSeconds: config.leaseSeconds,
     maxRunsPerTick: config.maxRunsPerTick,
+    maxInFlight: inFlightTarget(config),
     dispatchConcurrency: config.dispatchConcurrency,
     newWorkerId: () => `orchestrator:${crypto.randomUUID()}`,
     invoke: async (fn: WorkerFunction, slice: Slice) => {

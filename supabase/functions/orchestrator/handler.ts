@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { isAuthorized } from "../_shared/auth.ts";
 import { mapLimit } from "../_shared/concurrency.ts";
-import { claimJobRuns, failJobRun, requeueExpired, type Sql } from "../_shared/db.ts";
+import { claimJobRuns, countRunning, failJobRun, requeueExpired, type Sql } from "../_shared/db.ts";
 import { badRequest, json, methodNotAllowed, readJsonBody, unauthorized } from "../_shared/http.ts";
 import type { Logger } from "../_shared/log.ts";
 import { routeFor, type WorkerFunction } from "../_shared/route.ts";
@@ -20,6 +20,8 @@ export interface OrchestratorDeps {
   serviceKeys: readonly string[];
   leaseSeconds: number;
   maxRunsPerTick: number;
+  /** Cap on runs in flight across all ticks, so claims follow the Alpaca budget. */
+  maxInFlight: number;
   dispatchConcurrency: number;
   /** Invokes a worker function; resolves when it accepted the slice, throws otherwise. */
   invoke: (fn: WorkerFunction, slice: Slice) => Promise<void>;
@@ -36,6 +38,8 @@ type DispatchResult = { kind: string; outcome: "dispatched" | "dispatch_failed" 
 
 export interface TickCounts {
   requeued: number;
+  /** Runs that were already running when this tick claimed. */
+  in_flight: number;
   claimed: number;
   single: number;
   batch: number;
@@ -57,7 +61,11 @@ export async function handle(req: Request, deps: OrchestratorDeps): Promise<Resp
 export async function tick(deps: OrchestratorDeps, maxRuns: number): Promise<TickCounts> {
   const worker = deps.newWorkerId();
   const requeued = await requeueExpired(deps.sql);
-  const rows = await claimJobRuns(deps.sql, worker, maxRuns, deps.leaseSeconds);
+  // A tick claims only what the budget can serve soon: with pg_cron ticking once a
+  // minute and a 1-second local scheduler alike, runs in flight stay near maxInFlight.
+  const inFlight = await countRunning(deps.sql);
+  const room = Math.max(0, Math.min(maxRuns, deps.maxInFlight - inFlight));
+  const rows = room > 0 ? await claimJobRuns(deps.sql, worker, room, deps.leaseSeconds) : [];
   const results = await mapLimit(rows, deps.dispatchConcurrency, async (row): Promise<DispatchResult> => {
     const claim = { runId: String(row.run_id), worker: row.locked_by, attempt: row.attempt };
     const parsed = parseClaimedRun(row);
@@ -84,6 +92,7 @@ export async function tick(deps: OrchestratorDeps, maxRuns: number): Promise<Tic
   });
   const counts: TickCounts = {
     requeued,
+    in_flight: inFlight,
     claimed: rows.length,
     single: results.filter((r) => r.kind === "single").length,
     batch: results.filter((r) => r.kind === "batch").length,
