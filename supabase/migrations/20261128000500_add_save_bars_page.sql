@@ -1,6 +1,8 @@
 -- Stores one Alpaca page and checkpoints its run in a single statement, so the
 -- bars of a page and the resume point that follows them commit together: after
--- a crash the run resumes exactly after the last page that was stored.
+-- a crash the run resumes exactly after the last page that was stored. The last
+-- page (p_complete_as set) also completes the run in the same transaction, so
+-- "every page stored" is never a state a crash can leave behind.
 -- Columns arrive as parallel arrays (one bind parameter each), so a
 -- 10,000-bar page is one round trip and one INSERT, never a statement per bar.
 
@@ -11,7 +13,8 @@ create function public.save_bars_page(
   p_symbol text[], p_ts timestamptz[],
   p_open double precision[], p_high double precision[], p_low double precision[], p_close double precision[],
   p_volume bigint[], p_trade_count bigint[], p_vwap double precision[],
-  p_lease interval default interval '5 minutes'
+  p_lease interval default interval '5 minutes',
+  p_complete_as text default null
 ) returns bigint
 language plpgsql volatile set search_path = ''
 as $$
@@ -40,6 +43,9 @@ begin
   v_rows := coalesce(array_length(p_symbol, 1), 0);
 
   perform public.checkpoint_job_run(p_run_id, p_worker, p_attempt, p_next_page_token, v_rows, p_lease);
+  if p_complete_as is not null then
+    perform public.complete_job_run(p_run_id, p_worker, p_attempt, p_complete_as);
+  end if;
   return v_rows;
 end
 $$;

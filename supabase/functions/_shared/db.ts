@@ -70,8 +70,9 @@ export class LeaseLostError extends Error {
 
 /**
  * Upserts one page of bars and checkpoints the run in one statement and one
- * round trip (columns as parallel arrays). Throws LeaseLostError when the
- * claim was lost; then nothing was written.
+ * round trip (columns as parallel arrays); with `completeAs` (the last page)
+ * it also completes the run in the same transaction. Throws LeaseLostError
+ * when the claim was lost; then nothing was written.
  */
 export async function saveBarsPage(
   sql: Sql,
@@ -80,6 +81,7 @@ export async function saveBarsPage(
   bars: readonly BarRow[],
   nextPageToken: string | null,
   leaseSeconds: number,
+  completeAs: string | null = null,
 ): Promise<number> {
   const n = bars.length;
   const symbol = new Array<string>(n), ts = new Array<string>(n);
@@ -96,7 +98,7 @@ export async function saveBarsPage(
       select public.save_bars_page(${c.runId}, ${c.worker}, ${c.attempt}, ${nextPageToken}, ${timeframe},
         ${symbol}::text[], ${ts}::timestamptz[], ${open}::float8[], ${high}::float8[], ${low}::float8[],
         ${close}::float8[], ${volume}::int8[], ${trades}::int8[], ${vwap}::float8[],
-        make_interval(secs => ${leaseSeconds})) as rows`;
+        make_interval(secs => ${leaseSeconds}), ${completeAs}) as rows`;
     return Number(row!.rows);
   } catch (err) {
     if ((err as { code?: string }).code === "P0002") throw new LeaseLostError((err as Error).message, { cause: err });

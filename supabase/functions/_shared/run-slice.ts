@@ -69,12 +69,17 @@ export async function runSlice(slice: Slice, fn: WorkerFunction, deps: SliceDeps
         pageToken,
         endpoint: slice.kind === "single" ? "single" : "multi",
       };
+      let completed = false;
       for await (const page of deps.pages(query)) {
-        bars += await saveBarsPage(deps.sql, claim, slice.timeframe, page.bars, page.nextPageToken, deps.leaseSeconds);
+        // The last page completes the run in the same transaction as its bars.
+        const last = page.nextPageToken === null;
+        bars += await saveBarsPage(deps.sql, claim, slice.timeframe, page.bars, page.nextPageToken, deps.leaseSeconds,
+          last ? fn : null);
         pages++;
         pageToken = page.nextPageToken;
+        completed = last;
       }
-      const completed = await completeJobRun(deps.sql, claim, fn);
+      if (!completed) completed = await completeJobRun(deps.sql, claim, fn);
       return done(completed ? "success" : "lease_lost");
     } catch (err) {
       if (err instanceof LeaseLostError) return done("lease_lost");

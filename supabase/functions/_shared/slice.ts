@@ -27,16 +27,20 @@ const SliceBase = z.object({
   pageToken: z.string().min(1).max(1000).nullable(),
 });
 
+/** A slice is [sliceStart, sliceEnd): an empty or inverted one is refused before any I/O, like any bad field. */
+const sliceIsNotEmpty = (s: { sliceStart: string; sliceEnd: string }) => Date.parse(s.sliceEnd) > Date.parse(s.sliceStart);
+const sliceIsNotEmptyError = { error: "must be after sliceStart", path: ["sliceEnd"] };
+
 export const SingleSlice = SliceBase.extend({
   kind: z.literal("single"),
   symbol: Ticker,
-}).strict();
+}).strict().refine(sliceIsNotEmpty, sliceIsNotEmptyError);
 
 export const BatchSlice = SliceBase.extend({
   kind: z.literal("batch"),
   name: z.string().regex(BASKET_NAME, { error: "must be a basket name" }),
   symbols: z.array(Ticker).min(1).max(2000).refine((s) => new Set(s).size === s.length, { error: "must not repeat a symbol" }),
-}).strict();
+}).strict().refine(sliceIsNotEmpty, sliceIsNotEmptyError);
 
 export const Slice = z.discriminatedUnion("kind", [SingleSlice, BatchSlice]);
 

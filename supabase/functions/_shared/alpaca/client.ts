@@ -51,8 +51,9 @@ export function createAlpacaBarsClient(config: AlpacaClientConfig): AlpacaBarsCl
   return {
     async fetchPage(q, pageToken) {
       assertValidQuery(q);
+      // Outside the try: a failure of the budget itself (its database) is not an Alpaca failure.
+      await config.acquire?.();
       try {
-        await config.acquire?.();
         const common = {
           timeframe: q.timeframe,
           start: toInstant("start", q.start),
