@@ -1,0 +1,116 @@
+/**
+ * The backfill itself, once the stack is up: plan, tick (pg_cron or a local
+ * loop), show progress until the queue drains, then the status table.
+ */
+import type { Sql } from "postgres";
+import type { Lifecycle } from "./lifecycle.ts";
+import type { Basket, StartOptions } from "./options.ts";
+import { tickWithin } from "./orchestrator-tick.ts";
+import { describeError, type Output } from "./output.ts";
+import { definitionsWithOpenWork, planBackfill } from "./plan.ts";
+import { createProgressView } from "./progress-view.ts";
+import { allSucceeded, formatCount } from "./progress.ts";
+import { formatRange } from "./range.ts";
+import { choosePgCron, startTickLoop } from "./scheduler.ts";
+import type { Stack } from "./stack.ts";
+import { queryHint, recentErrors, statusTable } from "./summary.ts";
+import { watchUntilDrained } from "./watch.ts";
+
+export interface RunResult {
+  /** 0 when every run of the watched definitions succeeded, 1 otherwise. */
+  code: number;
+  /** The queue drained (false: interrupted, or the gateway could not be kept up). */
+  drained: boolean;
+}
+
+interface RunContext {
+  opts: StartOptions;
+  out: Output;
+  life: Lifecycle;
+  sql: Sql;
+  stack: Stack;
+}
+
+const INDENT = " ".repeat(19);
+
+/** Prints at most one line per `everyMs` for a recurring problem, with how many were folded in. */
+function throttled(out: Output, everyMs: number) {
+  let last = 0;
+  let folded = 0;
+  return (text: string) => {
+    if (Date.now() - last < everyMs) {
+      folded++;
+      return;
+    }
+    out.line(folded > 0 ? `${text} (and ${folded} more since the last report)` : text);
+    last = Date.now();
+    folded = 0;
+  };
+}
+
+const plural = (n: number, word: string) => `${formatCount(n)} ${word}${n === 1 ? "" : "s"}`;
+const describeBasket = (b: Basket) => `${b.name} (${plural(b.symbols.length, "symbol")})`;
+
+/** Plans the backfill and returns the definitions to watch: the planned ones and any others with work left. */
+async function plan({ opts, out, sql }: RunContext): Promise<number[]> {
+  const planned = await planBackfill(sql, opts);
+  const others = (await definitionsWithOpenWork(sql)).filter((id) => !planned.includes(id));
+  const [{ slices }] = await sql<{ slices: number }[]>`
+    select count(*)::int as slices from public.job_runs where job_def_id = any(${planned}::bigint[])`;
+  out.line(`backfill:          ${opts.baskets.map(describeBasket).join(", ")}, ${opts.timeframe}, ${opts.feed}, ` +
+    `${formatRange(opts.rangeStart, opts.rangeEnd)}: ${plural(slices, "slice")}`);
+  if (others.length > 0) out.line(`${INDENT}and ${others.length} other definition(s) with work left, watched too`);
+  return [...planned, ...others].sort((a, b) => a - b);
+}
+
+/** pg_cron where the database can tick the functions itself; otherwise a local loop of ticks. */
+async function schedule({ opts, out, life, sql, stack }: RunContext): Promise<void> {
+  const cron = await choosePgCron(sql, opts.scheduler);
+  if (opts.scheduler === "cron" && !cron.useCron) {
+    throw new Error(`--scheduler cron: pg_cron cannot tick here:\n  ${cron.report.join("\n  ")}`);
+  }
+  if (cron.useCron) {
+    out.line("scheduler:         pg_cron ticks the orchestrator every minute (job bars-orchestrator-tick)");
+    return;
+  }
+  const report = throttled(out, 10_000);
+  const loop = startTickLoop(
+    opts.tickIntervalMs,
+    async () => void (await tickWithin(sql, stack.gateway.url, stack.serviceKey, opts.maxRunsInFlight)),
+    (err) => report(`tick failed: ${describeError(err)}`),
+  );
+  life.defer("the ticks", () => loop.stop());
+  out.line(`scheduler:         local, a tick every ${opts.tickIntervalMs / 1000}s keeping up to ${opts.maxRunsInFlight} runs in flight`);
+  for (const line of cron.report) out.line(`${INDENT}(pg_cron: ${line})`);
+}
+
+export async function runBackfill(ctx: RunContext): Promise<RunResult> {
+  const { opts, out, life, sql, stack } = ctx;
+  const ids = await plan(ctx);
+  await schedule(ctx);
+
+  const report = throttled(out, 10_000);
+  const ended = await watchUntilDrained({
+    sql,
+    ids,
+    view: createProgressView(out, { tty: process.stdout.isTTY === true, intervalMs: opts.progressIntervalMs }),
+    pollMs: process.stdout.isTTY ? 500 : 1000,
+    stop: Promise.race([life.interrupted, stack.gateway.gaveUp.then((err) => out.line(err.message))]),
+    onError: (err) => report(`progress query failed: ${describeError(err)}`),
+  });
+  const drained = ended.kind === "drained";
+  const succeeded = drained && allSucceeded(ended.rows);
+
+  out.line("");
+  for (const line of statusTable(ended.rows)) out.line(line);
+  if (drained && !succeeded) for (const e of await recentErrors(sql, ids)) out.line(`  failed: ${e}`);
+  out.line("");
+  for (const line of queryHint(stack.db.shownUrl, opts.timeframe, stack.db.embedded)) out.line(line);
+  if (drained) out.line(succeeded ? "every run succeeded." : "some runs did not succeed (errors above; npm run jobs -- errors lists them all).");
+
+  if (drained && opts.keepRunning && !life.signal) {
+    out.line("--keep-running: everything stays up; press Ctrl-C to stop.");
+    await life.interrupted;
+  }
+  return { code: succeeded ? 0 : 1, drained };
+}

@@ -1,0 +1,59 @@
+/**
+ * Who ticks the orchestrator: pg_cron, where the database can call the
+ * functions itself, or a local interval loop.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Sql } from "postgres";
+import type { SchedulerChoice } from "./options.ts";
+
+export interface TickLoop {
+  /** Stops ticking; resolves once the tick in flight (if any) has finished. */
+  stop(): Promise<void>;
+}
+
+/** Ticks never overlap: the next one starts `intervalMs` after the previous one started, or when it ends if later. */
+export function startTickLoop(intervalMs: number, tick: () => Promise<void>, onError: (err: Error) => void): TickLoop {
+  let stopped = false;
+  const wake = new AbortController();
+  const loop = (async () => {
+    while (!stopped) {
+      const started = Date.now();
+      try {
+        await tick();
+      } catch (err) {
+        if (!stopped) onError(err as Error);
+      }
+      const wait = intervalMs - (Date.now() - started);
+      if (wait > 0 && !stopped) await sleep(wait, undefined, { signal: wake.signal }).catch(() => {});
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      wake.abort();
+      await loop;
+    },
+  };
+}
+
+/**
+ * `auto`: pg_cron when `setup_orchestrator_cron()` exists and reports that it
+ * scheduled the tick with nothing missing (pg_net, Vault secrets); else local.
+ * Returns the function's report lines for the user.
+ */
+export async function choosePgCron(sql: Sql, choice: SchedulerChoice): Promise<{ useCron: boolean; report: string[] }> {
+  if (choice === "local") return { useCron: false, report: [] };
+  const [{ exists }] = await sql<{ exists: boolean }[]>`
+    select to_regprocedure('public.setup_orchestrator_cron(text, text, integer)') is not null as exists`;
+  if (!exists) return { useCron: false, report: ["public.setup_orchestrator_cron() is not installed"] };
+  let report: string[];
+  try {
+    const [row] = await sql<{ lines: string[] }[]>`select public.setup_orchestrator_cron() as lines`;
+    report = row?.lines ?? [];
+  } catch (err) {
+    report = [`setup_orchestrator_cron() failed: ${(err as Error).message}`];
+  }
+  const scheduled = report.some((l) => l.startsWith("scheduled bars-orchestrator-tick"));
+  const warned = report.some((l) => l.startsWith("warning:"));
+  return { useCron: scheduled && !warned, report };
+}
