@@ -5,7 +5,7 @@
 import type { Sql } from "postgres";
 import { DEFAULT_SIM_KEY_ID, DEFAULT_SIM_SECRET, startAlpacaSim, type AlpacaSim, type SimOptions } from "../../scripts/alpaca-sim/index.ts";
 import { expectedBars } from "../../scripts/alpaca-sim/ground-truth.ts";
-import { startFunctionsGateway, type FunctionsGateway } from "../../scripts/gateway/spawn.ts";
+import { findFreePort, startFunctionsGateway, type FunctionsGateway } from "../../scripts/gateway/spawn.ts";
 import { createTestDb, type TestDb } from "./db.ts";
 
 export const SERVICE_KEY = "test-service-key-0123456789";
@@ -34,10 +34,18 @@ import type { TickCounts } from "../../supabase/functions/orchestrator/handler.t
 export type { TickCounts };
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
-  const db = await createTestDb();
+  return await startStackOn(await createTestDb(), opts);
+}
+
+/** startStack() on a given database; `stack.stop()` calls `db.drop()`. */
+export async function startStackOn(db: TestDb, opts: StackOptions = {}): Promise<Stack> {
   const sim = await startAlpacaSim(opts.sim);
+  // SUPABASE_URL must point at the gateway itself (the orchestrator invokes workers
+  // through it), so the port is chosen first and kept across restarts.
+  const port = await findFreePort();
   const env: Record<string, string> = {
     SUPABASE_DB_URL: db.url,
+    SUPABASE_URL: `http://127.0.0.1:${port}`,
     SUPABASE_SERVICE_ROLE_KEY: SERVICE_KEY,
     SUPABASE_ANON_KEY: ANON_KEY,
     APCA_API_KEY_ID: DEFAULT_SIM_KEY_ID,
@@ -46,17 +54,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     LOG_LEVEL: "info",
     ...opts.env,
   };
-  const launch = async (port = 0) => {
-    const g = await startFunctionsGateway({ env, port });
-    env.SUPABASE_URL = g.url;
-    return g;
-  };
-  // SUPABASE_URL must point at the gateway itself (the orchestrator invokes workers through it),
-  // so the port is chosen first and passed in.
-  const { findFreePort } = await import("../../scripts/gateway/spawn.ts");
-  const port = await findFreePort();
-  env.SUPABASE_URL = `http://127.0.0.1:${port}`;
-  let gateway = await launch(port);
+  const launch = () => startFunctionsGateway({ env, port });
+  let gateway = await launch();
 
   const invoke = async (fn: string, body?: unknown, key: string | null = SERVICE_KEY) => {
     const res = await fetch(`${gateway.url}/functions/v1/${fn}`, {
@@ -89,21 +88,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       return res.body as TickCounts;
     },
     async drain({ timeoutMs = 120_000, maxRuns = 10, pauseMs = 200 } = {}) {
-      const deadline = Date.now() + timeoutMs;
-      let ticks = 0;
-      for (;;) {
-        const [{ open }] = await db.sql`select count(*)::int as open from public.job_runs where status in ('queued', 'running')`;
-        if (open === 0) return ticks;
-        if (Date.now() > deadline) throw new Error(`queue not drained after ${timeoutMs} ms: ${open} runs open`);
-        // Backoff delays are real time; tests make due runs claimable now.
-        await db.sql`update public.job_runs set run_after = now() where status = 'queued' and run_after > now()`;
-        await stack.tick(maxRuns);
-        ticks++;
-        await new Promise((r) => setTimeout(r, pauseMs));
-      }
+      const result = await tickUntilDrained(stack, { timeoutMs, maxRuns, pauseMs, tolerateErrors: false });
+      return result.ticks;
     },
     async restartGateway() {
-      gateway = await launch(port);
+      gateway = await launch();
     },
     async stop() {
       await gateway.stop({ timeoutMs: 5000 }).catch(() => {});
@@ -112,6 +101,49 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     },
   };
   return stack;
+}
+
+export async function openRuns(sql: Sql): Promise<number> {
+  const [{ open }] = await sql`select count(*)::int as open from public.job_runs where status in ('queued', 'running')`;
+  return open as number;
+}
+
+export interface TickLoopResult {
+  ticks: number;
+  /** Ticks (or queue reads) that failed: gateway down, database down. */
+  errors: number;
+  claimed: number;
+}
+
+/**
+ * Ticks like pg_cron until no run is queued or running. Backoff delays are real
+ * time, so due-later runs are made due now. With `tolerateErrors`, a failed tick
+ * or query (the gateway or the database is down) is counted and retried; the
+ * loop is bounded by `timeoutMs` either way, and stops early when `stop()` says so.
+ */
+export async function tickUntilDrained(
+  stack: Stack,
+  opts: { timeoutMs: number; maxRuns?: number; pauseMs?: number; tolerateErrors?: boolean; stop?: () => boolean },
+): Promise<TickLoopResult> {
+  const { timeoutMs, maxRuns = 10, pauseMs = 200, tolerateErrors = true } = opts;
+  const deadline = Date.now() + timeoutMs;
+  const result: TickLoopResult = { ticks: 0, errors: 0, claimed: 0 };
+  for (;;) {
+    if (opts.stop?.()) return result;
+    try {
+      const open = await openRuns(stack.sql);
+      if (open === 0) return result;
+      if (Date.now() > deadline) throw new Error(`queue not drained after ${timeoutMs} ms: ${open} runs open`);
+      await stack.sql`update public.job_runs set run_after = now() where status = 'queued' and run_after > now()`;
+      const counts = await stack.tick(maxRuns);
+      result.ticks++;
+      result.claimed += counts.claimed;
+    } catch (err) {
+      if (!tolerateErrors || Date.now() > deadline) throw err;
+      result.errors++;
+    }
+    await new Promise((r) => setTimeout(r, pauseMs));
+  }
 }
 
 /** Every bar stored vs the simulator's ground truth, for each definition's whole range. */
