@@ -31,16 +31,16 @@ describe("plan_backfill", () => {
     expect(slices.at(-1)!.slice_end.toISOString()).toBe("2024-04-01T00:00:00.000Z");
     for (let i = 1; i < slices.length; i++) expect(slices[i]!.slice_start).toEqual(slices[i - 1]!.slice_end);
     // Page budget: even at the densest (every minute of every session, weekdays only),
-    // a slice holds at most 10 pages; on average a handful.
+    // a slice holds at most 15 pages (~0.7 s of Edge CPU); on average about 10.
     for (const s of slices) {
       const days = (s.slice_end.getTime() - s.slice_start.getTime()) / 86_400_000;
       const worstCasePages = (Math.ceil(days) * 50 * MAX_1MIN_BARS_PER_DAY) / PAGE;
-      expect(worstCasePages).toBeLessThanOrEqual(10);
+      expect(worstCasePages).toBeLessThanOrEqual(15);
     }
     const avgDays = 91 / slices.length;
     const avgPages = (avgDays * (5 / 7) * 50 * MAX_1MIN_BARS_PER_DAY) / PAGE;
-    expect(avgPages).toBeGreaterThanOrEqual(2);
-    expect(avgPages).toBeLessThanOrEqual(8);
+    expect(avgPages).toBeGreaterThanOrEqual(5);
+    expect(avgPages).toBeLessThanOrEqual(12);
   });
 
   it("sizes slices by basket size: 11 symbols get longer slices than 50, one symbol longer still", async () => {

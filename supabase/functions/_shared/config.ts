@@ -81,8 +81,8 @@ export function readConfig(getEnv: GetEnv): FunctionConfig {
   return parsed.data;
 }
 
-/** Requests one slice takes on average: ~6 full pages (the planner's target) plus the partial last one. */
-export const REQUESTS_PER_SLICE = 7;
+/** Requests one slice takes on average: up to ~10 pages (the planner's target is an upper bound) plus a partial one. */
+export const REQUESTS_PER_SLICE = 10;
 
 /**
  * Runs worth having in flight: enough to spend one minute of the shared Alpaca
