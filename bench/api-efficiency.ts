@@ -88,7 +88,7 @@ export async function apiEfficiency(ctx: FigureContext): Promise<FigureResult> {
     `${ourSide.seconds.toFixed(1)} s; old way: ${old.requests} requests, ${old.bars.toLocaleString("en-US")} bars`);
   const sameData = old.bars === ourSide.stored;
   const note = `${symbols.length} symbols (${baskets.map((b) => b.name).join(" + ")}), 1Min, March 2024; ours ${ourSide.runs} slices (planner default ` +
-    `60,000-bar target) = ${ourSide.requests} requests for ${ourSide.stored.toLocaleString("en-US")} bars; old way ` +
+    `target) = ${ourSide.requests} requests for ${ourSide.stored.toLocaleString("en-US")} bars; old way ` +
     `${old.requests} requests for ${old.bars.toLocaleString("en-US")} bars${sameData ? " (the same bars)" : " (BAR COUNTS DIFFER)"}; ` +
     `lower bound ${Math.ceil(ourSide.stored / 10_000)} requests at 10,000 bars each; deterministic, one round`;
   return {
