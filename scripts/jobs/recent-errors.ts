@@ -31,7 +31,7 @@ const ErrorsFlags = z.object({ id: DefinitionId.optional(), limit: intFlag(1, 10
 export function registerErrors(program: Command): void {
   const cmd = program.command("errors").description("recent run errors (the job_recent_errors view, newest first)")
     .option("--id <n>", "only runs of this definition")
-    .option("--limit <n>", "how many (the view keeps the latest 100)", "20")
+    .option("--limit <n>", "how many, newest first", "20")
     .option("--full", "do not shorten error messages")
     .option("--json", "print rows as JSON");
   addDbOption(cmd).action(async (opts: ErrorsOptions) => {
