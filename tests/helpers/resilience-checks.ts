@@ -106,14 +106,5 @@ export function printFigures(test: string, figures: Record<string, unknown>): vo
   console.log(`[resilience] ${test}: ${parts.join(", ")}`);
 }
 
-/** A deterministic pseudo-random sequence in [0, 1) (mulberry32), for "random" moments that can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic pseudo-random sequence in [0, 1), for "random" moments that can be replayed. */
+export { seededSequence as seededRandom } from "../../scripts/alpaca-sim/random.ts";
