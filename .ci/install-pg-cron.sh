@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs and enables pg_cron on this machine's Postgres 15 (Debian 12,
 # cluster 15/main on 127.0.0.1:5432, trust auth, user postgres), for
-# tests/cron. Idempotent: a second run installs nothing and restarts nothing.
+# tests/integration/cron. Idempotent: a second run installs nothing and restarts nothing.
 #
 # Invariants:
 # - pg_cron runs its jobs in exactly one database, cron.database_name
@@ -56,7 +56,7 @@ current_libs="$(psql_q -c 'show shared_preload_libraries')"
 libs="$(printf '%s' "${current_libs}" | tr ',' '\n' | sed 's/^ *//; s/ *$//' | grep -v -x -e '' -e 'pg_cron' | paste -sd, - || true)"
 libs="${libs:+${libs},}pg_cron"
 socket_dir="$(psql_q -c 'show unix_socket_directories' | cut -d, -f1 | sed 's/^ *//')"
-desired="# Written by .ci/install-pg-cron.sh: pg_cron for tests/cron.
+desired="# Written by .ci/install-pg-cron.sh: pg_cron for tests/integration/cron.
 shared_preload_libraries = '${libs}'
 cron.database_name = '${CRON_DB}'
 cron.use_background_workers = off

@@ -1,0 +1,258 @@
+/**
+ * pg_cron on a real server: the migration's setup_orchestrator_cron() schedules
+ * what the database supports, stays idempotent, and the requeue job really runs.
+ *
+ * Needs CRON_DATABASE_URL: the database named by cron.database_name on a
+ * Postgres with pg_cron preloaded (.ci/install-pg-cron.sh sets one up:
+ * postgres://postgres@127.0.0.1:5432/bars_cron). The database is reset: the
+ * objects in public (not extension members), supabase_migrations and the
+ * test's net/vault stubs are dropped; pg_cron and other jobs are kept. It
+ * refuses databases that look like Supabase projects.
+ */
+import postgres, { type Sql } from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { migrateDatabase } from "../../../scripts/db/migrate.ts";
+
+const url = process.env.CRON_DATABASE_URL;
+const TICK = "bars-orchestrator-tick";
+const REQUEUE = "bars-requeue-expired";
+
+interface CronJob {
+  jobid: string;
+  jobname: string;
+  schedule: string;
+  command: string;
+  database: string;
+  active: boolean;
+}
+
+const SKIP_REASON =
+  "tests/integration/cron skipped: CRON_DATABASE_URL is not set (run .ci/install-pg-cron.sh, then set it to " +
+  "postgres://postgres@127.0.0.1:5432/bars_cron)";
+if (!url) console.warn(SKIP_REASON);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function jobs(sql: Sql): Promise<CronJob[]> {
+  return await sql<CronJob[]>`
+    select jobid::text, jobname, schedule, command, database, active
+      from cron.job where jobname in (${TICK}, ${REQUEUE}) order by jobname, jobid`;
+}
+
+async function setup(sql: Sql, args = ""): Promise<string[]> {
+  const [row] = await sql.unsafe<{ lines: string[] }[]>(`select public.setup_orchestrator_cron(${args}) as lines`);
+  return row!.lines;
+}
+
+/** Removes our jobs, their history, and everything the migrations and stubs created. */
+async function reset(sql: Sql): Promise<void> {
+  // This test drops objects: refuse anything that looks like a real Supabase project.
+  const [guard] = await sql<{ supabase: boolean; extensions: string[] }[]>`
+    select exists (select 1 from pg_roles where rolname = 'supabase_admin') as supabase,
+           array(select extname::text from pg_extension where extname in ('pg_net', 'supabase_vault')) as extensions`;
+  if (guard!.supabase || guard!.extensions.length > 0) {
+    throw new Error(`CRON_DATABASE_URL looks like a Supabase database (${guard!.extensions.join(", ")}): refusing to reset it`);
+  }
+  // pg_cron itself stays: the migration creates it only when it is absent.
+  const [{ cron } = { cron: false }] = await sql<{ cron: boolean }[]>`
+    select exists (select 1 from pg_extension where extname = 'pg_cron') as cron`;
+  if (cron) {
+    await sql`delete from cron.job_run_details where jobid in (select jobid from cron.job where jobname in (${TICK}, ${REQUEUE}))`;
+    await sql`select cron.unschedule(jobid) from cron.job where jobname in (${TICK}, ${REQUEUE})`;
+  }
+  await sql.unsafe(`
+    drop schema if exists supabase_migrations cascade;
+    drop schema if exists net cascade;
+    drop schema if exists vault cascade;`);
+  await sql.unsafe(DROP_PUBLIC_OBJECTS);
+}
+
+/**
+ * Drops every function, type, table and view in public except extension
+ * members, rather than the schema itself: an extension created without a
+ * schema (pg_cron 1.4 has none in its control file) lives in public, and
+ * dropping public would take pg_cron and its other jobs with it.
+ */
+const DROP_PUBLIC_OBJECTS = `
+  do $$
+  declare
+    v_functions text[] := array(
+      select pg_catalog.format('public.%I(%s)', p.proname, pg_catalog.oidvectortypes(p.proargtypes))
+        from pg_catalog.pg_proc p
+       where p.pronamespace = 'public'::regnamespace
+         and not exists (select 1 from pg_catalog.pg_depend d
+                          where d.classid = 'pg_catalog.pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e'));
+    -- Tables, views and standalone composite types; identity sequences go with their tables.
+    v_relations text[] := array(
+      select pg_catalog.format('public.%I', c.relname) from pg_catalog.pg_class c
+       where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p', 'v', 'm', 'c')
+         and not exists (select 1 from pg_catalog.pg_depend d
+                          where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'));
+    v_name text;
+  begin
+    -- Names are captured first: a cascade may already have dropped a later one.
+    -- Functions go first, while the row types in their signatures still exist.
+    foreach v_name in array v_functions loop
+      if pg_catalog.to_regprocedure(v_name) is not null then
+        execute pg_catalog.format('drop function %s cascade', v_name);
+      end if;
+    end loop;
+    foreach v_name in array v_relations loop
+      if pg_catalog.to_regclass(v_name) is not null then
+        execute pg_catalog.format('drop %s %s cascade',
+          case (select c.relkind from pg_catalog.pg_class c where c.oid = pg_catalog.to_regclass(v_name))
+            when 'v' then 'view' when 'm' then 'materialized view' when 'c' then 'type' else 'table' end,
+          v_name);
+      end if;
+    end loop;
+  end
+  $$`;
+
+/** Fake pg_net and Vault, only in this database: http_post records its arguments. */
+async function createStubs(sql: Sql, secrets: Record<string, string>): Promise<void> {
+  await sql.unsafe(`
+    create schema net;
+    create table net.calls (id bigint generated always as identity, url text, body jsonb, params jsonb,
+                            headers jsonb, timeout_milliseconds integer);
+    create function net.http_post(url text, body jsonb default '{}', params jsonb default '{}',
+                                  headers jsonb default '{"Content-Type": "application/json"}',
+                                  timeout_milliseconds integer default 5000) returns bigint
+    language sql as $$
+      insert into net.calls (url, body, params, headers, timeout_milliseconds)
+      values (url, body, params, headers, timeout_milliseconds) returning id
+    $$;
+    create schema vault;
+    create table vault.stub_secrets (name text primary key, secret text not null);
+    create view vault.decrypted_secrets as select name, secret as decrypted_secret from vault.stub_secrets;`);
+  for (const [name, secret] of Object.entries(secrets)) {
+    await sql`insert into vault.stub_secrets values (${name}, ${secret})
+              on conflict (name) do update set secret = excluded.secret`;
+  }
+}
+
+describe.skipIf(!url)("pg_cron schedules (needs CRON_DATABASE_URL, e.g. postgres://postgres@127.0.0.1:5432/bars_cron; see .ci/install-pg-cron.sh)", () => {
+  let sql: Sql;
+  let cronVersion = "";
+
+  beforeAll(async () => {
+    sql = postgres(url!, { max: 2, onnotice: () => {} });
+    await reset(sql);
+    await migrateDatabase(url!);
+    const [v] = await sql<{ v: string }[]>`select extversion as v from pg_extension where extname = 'pg_cron'`;
+    if (!v) throw new Error("the migration did not create pg_cron: is it preloaded, and is this cron.database_name? See .ci/install-pg-cron.sh");
+    cronVersion = v.v;
+  });
+
+  afterAll(async () => {
+    if (!sql) return;
+    if (cronVersion) {
+      await sql`delete from cron.job_run_details where jobid in (select jobid from cron.job where jobname in (${TICK}, ${REQUEUE}))`;
+      await sql`select public.unschedule_orchestrator_cron()`;
+    }
+    await sql.unsafe("drop schema if exists net cascade; drop schema if exists vault cascade;");
+    await sql.end({ timeout: 5 });
+  });
+
+  it("the migration schedules the requeue job and says why it skipped the tick (no pg_net, no Vault)", async () => {
+    const [requeue, ...others] = await jobs(sql);
+    expect(others).toEqual([]);
+    expect(requeue).toMatchObject({
+      jobname: REQUEUE,
+      schedule: "* * * * *",
+      command: "select public.requeue_expired_job_runs()",
+      active: true,
+    });
+    const [{ db } = { db: "" }] = await sql<{ db: string }[]>`select current_database() as db`;
+    expect(requeue!.database).toBe(db);
+
+    const lines = await setup(sql);
+    expect(lines[0]).toMatch(/^scheduled bars-requeue-expired/);
+    expect(lines[1]).toMatch(/^skipped bars-orchestrator-tick: pg_net is not installed.*Vault is not installed/);
+  });
+
+  it("is idempotent: calling setup twice leaves exactly one job per name", async () => {
+    await setup(sql);
+    await setup(sql);
+    const names = (await jobs(sql)).map((j) => j.jobname);
+    expect(names).toEqual([REQUEUE]);
+  });
+
+  it("the requeue job actually runs: pg_cron puts a run whose lease expired back in the queue", async () => {
+    // pg_cron >= 1.5 accepts second schedules; 1.4 (Debian 12) runs jobs only at minute boundaries.
+    const [major = 0, minor = 0] = cronVersion.split(/[.-]/).map(Number);
+    const seconds = major > 1 || (major === 1 && minor >= 5);
+    await setup(sql, seconds ? "p_requeue_schedule => '1 seconds'" : "");
+    const [job] = await jobs(sql);
+
+    const [def] = await sql<{ id: string }[]>`
+      insert into public.job_definitions (kind, symbol, timeframe, range_start, range_end)
+      values ('single', 'AAPL', '1Min', '2024-01-01Z', '2024-01-02Z') returning id::text`;
+    const [run] = await sql<{ id: string; at: Date }[]>`
+      insert into public.job_runs (job_def_id, status, slice_start, slice_end, attempt, locked_by, locked_until, started_at)
+      values (${def!.id}, 'running', '2024-01-01Z', '2024-01-01T01:00Z', 1, 'dead-worker',
+              now() - interval '1 minute', now() - interval '2 minutes')
+      returning id::text, now() as at`;
+
+    const now = Date.now();
+    const budgetMs = seconds ? 30_000 : 60_000 - (now % 60_000) + 15_000;
+    const deadline = now + budgetMs;
+    let state = { status: "running", cron_succeeded: false };
+    while (Date.now() < deadline) {
+      [state] = await sql<{ status: string; cron_succeeded: boolean }[]>`
+        select r.status,
+               exists (select 1 from cron.job_run_details d
+                        where d.jobid = ${job!.jobid} and d.status = 'succeeded' and d.start_time >= ${run!.at}) as cron_succeeded
+          from public.job_runs r where r.id = ${run!.id}`;
+      if (state.status === "queued" && state.cron_succeeded) break;
+      await sleep(250);
+    }
+    expect(state, `pg_cron ${cronVersion} did not requeue within ${budgetMs} ms`).toEqual({
+      status: "queued",
+      cron_succeeded: true,
+    });
+    const [row] = await sql`select attempt, locked_by, error_message from public.job_runs where id = ${run!.id}`;
+    expect(row).toMatchObject({ attempt: 1, locked_by: null });
+    expect(row!.error_message).toMatch(/^lease expired \(holder dead-worker, attempt 1\)/);
+  }, 90_000);
+
+  it("with pg_net and Vault (stubs), the tick job posts to the orchestrator with the key read from Vault at run time", async () => {
+    const key = `sb_secret_test_${Math.random().toString(36).slice(2)}`;
+    await createStubs(sql, { project_url: "http://kong.test:8000", orchestrator_secret_key: key });
+    const lines = await setup(sql, "p_timeout_ms => 7000");
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(/^scheduled bars-orchestrator-tick/);
+    await setup(sql, "p_timeout_ms => 7000");
+    const all = await jobs(sql);
+    expect(all.map((j) => j.jobname)).toEqual([TICK, REQUEUE]);
+    const tick = all[0]!;
+    expect(tick.schedule).toBe("* * * * *");
+    // Secrets are never baked into the job: it reads Vault when it runs.
+    expect(tick.command).not.toContain(key);
+    expect(tick.command).not.toContain("kong.test");
+
+    const post = async () => {
+      await sql.unsafe(tick.command);
+      const [call] = await sql<{ url: string; body: { tick?: string }; headers: Record<string, string>; timeout_milliseconds: number }[]>`
+        select url, body, headers, timeout_milliseconds from net.calls order by id desc limit 1`;
+      return call!;
+    };
+    const call = await post();
+    expect(call.url).toBe("http://kong.test:8000/functions/v1/orchestrator");
+    expect(call.headers).toEqual({ "Content-Type": "application/json", apikey: key });
+    expect(call.timeout_milliseconds).toBe(7000);
+    expect(typeof call.body.tick).toBe("string");
+
+    // Rotation takes effect on the next run, without rescheduling; a legacy JWT key is also sent as Bearer.
+    const jwt = "eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl";
+    await sql`update vault.stub_secrets set secret = ${jwt} where name = 'orchestrator_secret_key'`;
+    await sql`update vault.stub_secrets set secret = 'https://ref.supabase.co' where name = 'project_url'`;
+    const rotated = await post();
+    expect(rotated.url).toBe("https://ref.supabase.co/functions/v1/orchestrator");
+    expect(rotated.headers).toEqual({ "Content-Type": "application/json", apikey: jwt, Authorization: `Bearer ${jwt}` });
+
+    // Operators can remove both jobs.
+    const [out] = await sql<{ removed: string[] }[]>`select public.unschedule_orchestrator_cron() as removed`;
+    expect(out!.removed).toHaveLength(2);
+    expect(await jobs(sql)).toEqual([]);
+  });
+});

@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createTestDb, type TestDb } from "../../helpers/db.ts";
+import { claim, expireLease, queueRuns, runRow, WORKER_A, WORKER_B } from "../../helpers/fixtures.ts";
+
+let db: TestDb;
+beforeAll(async () => {
+  db = await createTestDb();
+});
+afterAll(async () => {
+  await db.drop();
+});
+beforeEach(async () => {
+  await db.sql`truncate public.job_definitions, public.bars cascade`;
+});
+
+function page(n: number, symbol = "AAPL", from = Date.UTC(2024, 0, 2, 14, 30), price = 100) {
+  const ts = Array.from({ length: n }, (_, i) => new Date(from + i * 60_000));
+  const num = (v: number) => Array.from({ length: n }, (_, i) => v + i / 100);
+  return { symbol: Array(n).fill(symbol), ts, open: num(price), high: num(price + 1), low: num(price - 1),
+    close: num(price), volume: Array(n).fill(1000), trade_count: Array(n).fill(10), vwap: num(price) };
+}
+
+async function save(runId: string, worker: string, attempt: number, token: string | null, p: ReturnType<typeof page>) {
+  const [{ rows }] = await db.sql`
+    select public.save_bars_page(${runId}, ${worker}, ${attempt}, ${token}, '1Min',
+      ${p.symbol}::text[], ${p.ts.map((d) => d.toISOString())}::timestamptz[], ${p.open}::float8[], ${p.high}::float8[], ${p.low}::float8[],
+      ${p.close}::float8[], ${p.volume}::int8[], ${p.trade_count}::int8[], ${p.vwap}::float8[]) as rows`;
+  return Number(rows);
+}
+
+describe("save_bars_page", () => {
+  it("stores a page and its checkpoint together; saving the same page again changes nothing", async () => {
+    await queueRuns(db.sql, { runs: 1 });
+    const [run] = await claim(db.sql, WORKER_A);
+    expect(await save(run!.run_id, WORKER_A, 1, "next-1", page(500))).toBe(500);
+    const snapshot = await db.sql`select * from public.bars order by symbol, ts`;
+    expect(snapshot.length).toBe(500);
+    await save(run!.run_id, WORKER_A, 1, "next-1", page(500));
+    expect(await db.sql`select * from public.bars order by symbol, ts`).toEqual(snapshot);
+    expect(await runRow(db.sql, run!.run_id)).toMatchObject({ page_token: "next-1" });
+  });
+
+  it("updates a bar whose values changed (a corrected page)", async () => {
+    await queueRuns(db.sql, { runs: 1 });
+    const [run] = await claim(db.sql, WORKER_A);
+    await save(run!.run_id, WORKER_A, 1, null, page(3, "MSFT", Date.UTC(2024, 0, 2, 15), 100));
+    await save(run!.run_id, WORKER_A, 1, null, page(3, "MSFT", Date.UTC(2024, 0, 2, 15), 200));
+    const rows = await db.sql`select open from public.bars where symbol = 'MSFT' order by ts`;
+    expect(rows.map((r) => r.open)).toEqual([200, 200.01, 200.02]);
+  });
+
+  it("a worker that lost its lease writes no bars and no checkpoint", async () => {
+    await queueRuns(db.sql, { runs: 1 });
+    const [run] = await claim(db.sql, WORKER_A);
+    await expireLease(db.sql, run!.run_id);
+    await db.sql`select public.requeue_expired_job_runs()`;
+    await claim(db.sql, WORKER_B);
+    await expect(save(run!.run_id, WORKER_A, 1, "stale", page(10))).rejects.toThrow(/no longer held/);
+    const [{ n }] = await db.sql`select count(*)::int as n from public.bars`;
+    expect(n).toBe(0);
+    expect((await runRow(db.sql, run!.run_id)).page_token).toBeNull();
+  });
+});
+
+describe("take_rate_token", () => {
+  it("grants the bucket's capacity at once, then asks the caller to wait", async () => {
+    const waits: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const [{ wait }] = await db.sql`select public.take_rate_token('test-bucket', 6, 10) as wait`;
+      waits.push(wait);
+    }
+    expect(waits.slice(0, 10).every((w) => w === 0)).toBe(true);
+    // 6 per minute: the next token is up to 10 s away.
+    expect(waits.slice(10).every((w) => w > 0 && w <= 10_000)).toBe(true);
+  });
+
+  it("shares one budget between concurrent connections", async () => {
+    const conns = Array.from({ length: 4 }, () => db.connect(1));
+    const granted = await Promise.all(
+      conns.map(async (c) => {
+        let ok = 0;
+        for (let i = 0; i < 20; i++) {
+          const [{ wait }] = await c`select public.take_rate_token('shared', 6, 30) as wait`;
+          if (wait === 0) ok++;
+        }
+        return ok;
+      }),
+    );
+    // 30 tokens, refilling at 0.1/s: across 80 attempts only the capacity is granted.
+    expect(granted.reduce((a, b) => a + b, 0)).toBe(30);
+  });
+});
