@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { routeFor } from "../../supabase/functions/_shared/route.ts";
-import { parseClaimedRun, type ClaimedRunRow } from "../../supabase/functions/_shared/slice.ts";
+import { routeFor } from "../../supabase/functions/_shared/kinds.ts";
+import { parseClaimedRun } from "../../supabase/functions/_shared/claimed-run.ts";
+import type { ClaimedRunRow } from "../../supabase/functions/_shared/slice.ts";
 
 const row = (over: Partial<ClaimedRunRow>): ClaimedRunRow => ({
   run_id: "7", job_def_id: "3", kind: "batch", name: "US_BATCH_1", symbols: ["AAPL", "MSFT"], timeframe: "1Min",

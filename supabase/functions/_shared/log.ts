@@ -7,7 +7,7 @@ import pino from "pino";
 
 export interface LogFields {
   run_id?: string;
-  kind?: "single" | "batch";
+  kind?: string;
   symbol?: string;
   batch?: string;
   batch_size?: number;

@@ -4,17 +4,18 @@
  * exactly one guarded transition (complete or fail). A worker that lost its
  * claim stops without touching the run.
  */
-import { LeaseLostError, completeJobRun, failJobRun, saveBarsPage, type Claim, type Sql } from "./db.ts";
+import { LeaseLostError, type Claim } from "./db.ts";
 import { RateLimitedError, toJobError } from "./errors.ts";
+import type { JobQueue } from "./job-queue.ts";
+import { kindOf, routeFor, sliceLogFields } from "./kinds.ts";
 import type { Logger, LogFields } from "./log.ts";
-import { sliceSymbols, type Slice } from "./slice.ts";
-import type { WorkerFunction } from "./route.ts";
+import type { Slice } from "./slice.ts";
 import type { BarPage, BarsQuery } from "./alpaca/types.ts";
 
 export type PageSource = (query: BarsQuery) => AsyncIterable<BarPage>;
 
 export interface SliceDeps {
-  sql: Sql;
+  queue: JobQueue;
   log: Logger;
   pages: PageSource;
   leaseSeconds: number;
@@ -31,19 +32,15 @@ export type SliceOutcome = "success" | "retry" | "failed" | "rate_limited" | "le
 const RATE_LIMIT_WAITS = 3;
 const PAGE_LIMIT = 10_000;
 
-export function sliceLogFields(slice: Slice): LogFields {
-  return slice.kind === "single"
-    ? { run_id: slice.runId, kind: slice.kind, symbol: slice.symbol, attempt: slice.attempt }
-    : { run_id: slice.runId, kind: slice.kind, batch: slice.name, batch_size: slice.symbols.length, attempt: slice.attempt };
-}
-
 /** Alpaca's `end` is inclusive; a slice is [start, end). Bars start on whole seconds. */
 function inclusiveEnd(sliceEnd: string): string {
   return new Date(Date.parse(sliceEnd) - 1).toISOString();
 }
 
-export async function runSlice(slice: Slice, fn: WorkerFunction, deps: SliceDeps): Promise<SliceOutcome> {
+export async function runSlice(slice: Slice, deps: SliceDeps): Promise<SliceOutcome> {
   const started = deps.now();
+  const fn = routeFor(slice);
+  const kind = kindOf(slice);
   const claim: Claim = { runId: slice.runId, worker: slice.worker, attempt: slice.attempt };
   const fields = sliceLogFields(slice);
   let pageToken = slice.pageToken;
@@ -59,7 +56,7 @@ export async function runSlice(slice: Slice, fn: WorkerFunction, deps: SliceDeps
   for (;;) {
     try {
       const query: BarsQuery = {
-        symbols: sliceSymbols(slice),
+        symbols: kind.symbols(slice),
         timeframe: slice.timeframe,
         start: slice.sliceStart,
         end: inclusiveEnd(slice.sliceEnd),
@@ -67,19 +64,19 @@ export async function runSlice(slice: Slice, fn: WorkerFunction, deps: SliceDeps
         adjustment: slice.adjustment,
         limit: PAGE_LIMIT,
         pageToken,
-        endpoint: slice.kind === "single" ? "single" : "multi",
+        endpoint: kind.endpoint,
       };
       let completed = false;
       for await (const page of deps.pages(query)) {
         // The last page completes the run in the same transaction as its bars.
         const last = page.nextPageToken === null;
-        bars += await saveBarsPage(deps.sql, claim, slice.timeframe, page.bars, page.nextPageToken, deps.leaseSeconds,
+        bars += await deps.queue.savePage(claim, slice.timeframe, page.bars, page.nextPageToken, deps.leaseSeconds,
           last ? fn : null);
         pages++;
         pageToken = page.nextPageToken;
         completed = last;
       }
-      if (!completed) completed = await completeJobRun(deps.sql, claim, fn);
+      if (!completed) completed = await deps.queue.complete(claim, fn);
       return done(completed ? "success" : "lease_lost");
     } catch (err) {
       if (err instanceof LeaseLostError) return done("lease_lost");
@@ -93,7 +90,7 @@ export async function runSlice(slice: Slice, fn: WorkerFunction, deps: SliceDeps
       const message = deps.redact(jobError.message);
       let status: string | null;
       try {
-        status = await failJobRun(deps.sql, claim, jobError.kind, message, {
+        status = await deps.queue.fail(claim, jobError.kind, message, {
           retryAfterMs: jobError instanceof RateLimitedError ? jobError.retryAfterMs : undefined,
           handledBy: fn,
         });

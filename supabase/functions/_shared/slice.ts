@@ -2,7 +2,8 @@
  * A claimed run, parsed once at the boundary into a discriminated union. The
  * route is decided by `kind` alone: never by how many symbols there are, and
  * never by falling back from one route to the other. A batch of one symbol is
- * a batch.
+ * a batch. Per-kind facts (route, endpoint, symbols, log fields) live in
+ * kinds.ts; this file holds only the schemas.
  */
 import { z } from "zod";
 
@@ -65,37 +66,9 @@ export interface ClaimedRunRow {
   locked_by: string;
 }
 
-const iso = (v: Date | string) => (v instanceof Date ? v.toISOString() : v);
-
-/** Parses a claimed row into a Slice, or returns the reason it cannot be parsed. */
-export function parseClaimedRun(row: ClaimedRunRow): { ok: true; slice: Slice } | { ok: false; error: string } {
-  const common = {
-    runId: String(row.run_id),
-    jobDefId: String(row.job_def_id),
-    attempt: row.attempt,
-    worker: row.locked_by,
-    timeframe: row.timeframe,
-    feed: row.feed,
-    adjustment: row.adjustment,
-    sliceStart: iso(row.slice_start),
-    sliceEnd: iso(row.slice_end),
-    pageToken: row.page_token,
-  };
-  const candidate = row.kind === "single"
-    ? { ...common, kind: row.kind, symbol: row.name }
-    : { ...common, kind: row.kind, name: row.name, symbols: row.symbols };
-  const parsed = Slice.safeParse(candidate);
-  return parsed.success ? { ok: true, slice: parsed.data } : { ok: false, error: describeIssues(parsed.error) };
-}
-
 /** "field: message; field: message" — names the field, for 400s and error_message. */
 export function describeIssues(error: z.ZodError): string {
   return error.issues
     .map((i) => `${i.path.length ? i.path.join(".") : "body"}: ${i.message}`)
     .join("; ");
-}
-
-/** Symbols a slice asks Alpaca for, and a label for logs. */
-export function sliceSymbols(slice: Slice): string[] {
-  return slice.kind === "single" ? [slice.symbol] : slice.symbols;
 }

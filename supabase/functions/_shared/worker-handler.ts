@@ -1,15 +1,14 @@
 /**
- * The HTTP face shared by fetch-bars and fetch-bars-batch: POST only, the
- * service key, a body that parses as exactly this function's slice kind (a
- * batch sent to fetch-bars is a 400, never a guess), then the slice runs in the
- * background (EdgeRuntime.waitUntil) and the caller gets 202 at once.
+ * The HTTP face of every worker function: POST only, the service key, a body
+ * that parses as exactly this function's slice kind (a batch sent to
+ * fetch-bars is a 400, never a guess), then the slice runs in the background
+ * (EdgeRuntime.waitUntil) and the caller gets 202 at once.
  */
-import type { z } from "zod";
 import { isAuthorized } from "./auth.ts";
 import { badRequest, json, methodNotAllowed, readJsonBody, unauthorized } from "./http.ts";
-import type { WorkerFunction } from "./route.ts";
-import { runSlice, sliceLogFields, type SliceDeps } from "./run-slice.ts";
-import { describeIssues, type Slice } from "./slice.ts";
+import { KINDS, sliceLogFields, type SliceKind } from "./kinds.ts";
+import { runSlice, type SliceDeps } from "./run-slice.ts";
+import { describeIssues } from "./slice.ts";
 
 export interface WorkerDeps extends SliceDeps {
   serviceKeys: readonly string[];
@@ -19,7 +18,8 @@ export interface WorkerDeps extends SliceDeps {
 
 const MAX_BODY_BYTES = 256 * 1024;
 
-export function makeWorkerHandler<S extends z.ZodType<Slice>>(fn: WorkerFunction, schema: S) {
+export function makeWorkerHandler(kind: SliceKind) {
+  const { fn, schema } = KINDS[kind];
   return async function handle(req: Request, deps: WorkerDeps): Promise<Response> {
     if (req.method !== "POST") return methodNotAllowed();
     if (!isAuthorized(req, deps.serviceKeys)) return unauthorized();
@@ -34,7 +34,7 @@ export function makeWorkerHandler<S extends z.ZodType<Slice>>(fn: WorkerFunction
     }
     const slice = parsed.data;
     deps.log.info("slice_accepted", { ...sliceLogFields(slice), route: fn });
-    const work = runSlice(slice, fn, deps);
+    const work = runSlice(slice, deps);
     if (deps.waitUntil) {
       deps.waitUntil(work);
       return json(202, { accepted: true, run_id: slice.runId, fn });

@@ -1,5 +1,5 @@
-import { serve, workerDeps } from "../_shared/deps.ts";
+import { serveOnEdge } from "../_shared/serve.ts";
+import { buildDeps } from "./deps.ts";
 import { handle } from "./handler.ts";
 
-const edge = (globalThis as { EdgeRuntime?: { waitUntil(p: Promise<unknown>): void } }).EdgeRuntime;
-Deno.serve(serve(() => workerDeps("fetch-bars-batch", { getEnv: (n) => Deno.env.get(n), waitUntil: edge && ((p) => edge.waitUntil(p)) }), handle));
+serveOnEdge(buildDeps, handle);

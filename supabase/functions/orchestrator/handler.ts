@@ -7,15 +7,15 @@
 import { z } from "zod";
 import { isAuthorized } from "../_shared/auth.ts";
 import { mapLimit } from "../_shared/concurrency.ts";
-import { claimJobRuns, countRunning, failJobRun, requeueExpired, type Sql } from "../_shared/db.ts";
+import { parseClaimedRun } from "../_shared/claimed-run.ts";
 import { badRequest, json, methodNotAllowed, readJsonBody, unauthorized } from "../_shared/http.ts";
+import type { JobQueue } from "../_shared/job-queue.ts";
+import { countsPerKind, routeFor, sliceLogFields, type SliceKind, type WorkerFunction } from "../_shared/kinds.ts";
 import type { Logger } from "../_shared/log.ts";
-import { routeFor, type WorkerFunction } from "../_shared/route.ts";
-import { describeIssues, parseClaimedRun, type Slice } from "../_shared/slice.ts";
-import { sliceLogFields } from "../_shared/run-slice.ts";
+import { describeIssues, type Slice } from "../_shared/slice.ts";
 
 export interface OrchestratorDeps {
-  sql: Sql;
+  queue: JobQueue;
   log: Logger;
   serviceKeys: readonly string[];
   leaseSeconds: number;
@@ -36,17 +36,16 @@ const TickBody = z.object({
 
 type DispatchResult = { kind: string; outcome: "dispatched" | "dispatch_failed" | "unparseable" };
 
-export interface TickCounts {
+/** What a tick did; besides the totals, one count of claimed runs per kind (`single`, `batch`, ...). */
+export type TickCounts = {
   requeued: number;
   /** Runs that were already running when this tick claimed. */
   in_flight: number;
   claimed: number;
-  single: number;
-  batch: number;
   dispatched: number;
   failed: number;
   worker: string;
-}
+} & Record<SliceKind, number>;
 
 export async function handle(req: Request, deps: OrchestratorDeps): Promise<Response> {
   if (req.method !== "POST") return methodNotAllowed();
@@ -60,20 +59,20 @@ export async function handle(req: Request, deps: OrchestratorDeps): Promise<Resp
 
 export async function tick(deps: OrchestratorDeps, maxRuns: number): Promise<TickCounts> {
   const worker = deps.newWorkerId();
-  const requeued = await requeueExpired(deps.sql);
+  const requeued = await deps.queue.requeueExpired();
   // A tick claims only what the budget can serve soon: with pg_cron ticking once a
   // minute and a 1-second local scheduler alike, runs in flight stay near maxInFlight.
-  const inFlight = await countRunning(deps.sql);
+  const inFlight = await deps.queue.countRunning();
   const room = Math.max(0, Math.min(maxRuns, deps.maxInFlight - inFlight));
-  const rows = room > 0 ? await claimJobRuns(deps.sql, worker, room, deps.leaseSeconds) : [];
+  const rows = room > 0 ? await deps.queue.claim(worker, room, deps.leaseSeconds) : [];
   const results = await mapLimit(rows, deps.dispatchConcurrency, async (row): Promise<DispatchResult> => {
     const claim = { runId: String(row.run_id), worker: row.locked_by, attempt: row.attempt };
     const parsed = parseClaimedRun(row);
     if (!parsed.ok) {
       // No guessing a route for a row we cannot read: the run fails with the parse error.
       const message = `cannot parse claimed run: ${parsed.error}`;
-      await failJobRun(deps.sql, claim, "permanent", message);
-      deps.log.error("route", { run_id: claim.runId, kind: row.kind as never, outcome: "unparseable", error: message });
+      await deps.queue.fail(claim, "permanent", message);
+      deps.log.error("route", { run_id: claim.runId, kind: row.kind, outcome: "unparseable", error: message });
       return { kind: row.kind, outcome: "unparseable" };
     }
     const slice = parsed.slice;
@@ -85,22 +84,21 @@ export async function tick(deps: OrchestratorDeps, maxRuns: number): Promise<Tic
     } catch (err) {
       // Guarded by the claim: if the worker did finish the run, this changes nothing.
       const message = deps.redact(`dispatch to ${route} failed: ${(err as Error).message}`);
-      await failJobRun(deps.sql, claim, "retryable", message, { handledBy: route });
+      await deps.queue.fail(claim, "retryable", message, { handledBy: route });
       deps.log.error("dispatch_failed", { ...sliceLogFields(slice), route, outcome: "dispatch_failed", error: message });
       return { kind: slice.kind, outcome: "dispatch_failed" };
     }
   });
-  const counts: TickCounts = {
+  const perKind = countsPerKind(results.map((r) => r.kind));
+  const totals = {
     requeued,
     in_flight: inFlight,
     claimed: rows.length,
-    single: results.filter((r) => r.kind === "single").length,
-    batch: results.filter((r) => r.kind === "batch").length,
     dispatched: results.filter((r) => r.outcome === "dispatched").length,
     failed: results.filter((r) => r.outcome !== "dispatched").length,
     worker,
   };
-  const { single, batch, ...rest } = counts;
-  deps.log.info("tick", { ...rest, single_runs: single, batch_runs: batch, outcome: "ok" });
-  return counts;
+  const perKindLog = Object.fromEntries(Object.entries(perKind).map(([kind, n]) => [`${kind}_runs`, n]));
+  deps.log.info("tick", { ...totals, ...perKindLog, outcome: "ok" });
+  return { ...totals, ...perKind };
 }
