@@ -1,11 +1,16 @@
 /**
  * Concurrency: rounds of five orchestrator ticks fired at once while a
- * scheduler loop ticks in the background (as pg_cron does). No run is claimed
+ * scheduler loop ticks in the background (as pg_cron does), with every worker
+ * sharing one Alpaca budget that is smaller than the work. No run is claimed
  * or processed twice: each (run, attempt) is routed once and accepted by a
  * worker once, every run succeeds on its first attempt, and Alpaca served each
- * bar once. Then leases: a worker whose lease expired (and whose run was
+ * bar once; and the workers together stayed within the budget (Alpaca never
+ * answered 429). Then leases: a worker whose lease expired (and whose run was
  * claimed again) can change nothing, whether it calls the guarded SQL
  * functions directly or runs as a real worker function through the gateway.
+ *
+ * Concurrent claims at the SQL level (many connections, one queue) are in
+ * tests/integration/queue/claim_job_runs.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { printFigures, tableDigest, waitFor } from "../../helpers/resilience-checks.ts";
@@ -14,9 +19,11 @@ import { compareWithGroundTruth, duplicateBars, startStack, type Stack, type Tic
 let stack: Stack;
 
 beforeAll(async () => {
+  // Alpaca's bucket is small and refills fast: capacity 8, 160 requests per (real) minute.
+  // The workers' shared budget is set just under it, so every request has to go through it.
   stack = await startStack({
-    sim: { rateLimitPerMin: 100_000 },
-    env: { ALPACA_REQUESTS_PER_MINUTE: "100000", ALPACA_BURST: "1000", ORCHESTRATOR_CONCURRENCY: "4", JOB_LEASE_SECONDS: "60" },
+    sim: { rateLimitPerMin: 8, timeScale: 20 },
+    env: { ALPACA_REQUESTS_PER_MINUTE: "150", ALPACA_BURST: "7", ORCHESTRATOR_CONCURRENCY: "8", JOB_LEASE_SECONDS: "60" },
   });
   for (const s of ["AAPL", "MSFT", "IBM"]) {
     await stack.sql`select public.plan_backfill('single', ${s}, null, '1Min', '2024-06-03Z', '2024-06-15Z', p_target_bars => 600)`;
@@ -31,9 +38,10 @@ afterAll(async () => {
 const logEvents = (event: string) =>
   stack.gateway.logs().filter((l) => l.includes(`"event":"${event}"`)).map((l) => JSON.parse(l) as Record<string, unknown>);
 
-describe("five ticks at once plus the scheduler", () => {
-  it("never claims, routes or processes a run twice", async () => {
+describe("five ticks at once plus the scheduler, on one Alpaca budget", () => {
+  it("never claims, routes or processes a run twice, and all workers together stay within the budget", async () => {
     const [{ runs }] = await stack.sql`select count(*)::int as runs from public.job_runs`;
+    stack.sim.resetStats();
     const started = Date.now();
     const counts: TickCounts[] = [];
     let done = false;
@@ -86,9 +94,15 @@ describe("five ticks at once plus the scheduler", () => {
     const dup = await duplicateBars(stack.sql);
     expect(dup).toBe(0);
 
+    // One budget for every worker of every tick: more requests than Alpaca's bucket holds
+    // (so the budget had to pace them), and not one refused for rate.
+    const stats = stack.sim.stats();
+    expect(stats.requests).toBeGreaterThan(8);
+    expect(stats.rateLimited).toBe(0);
+
     printFigures("concurrency", {
       runs, rounds_of_5_ticks: rounds, ticks: counts.length, claims: claimed, accepted_per_run_attempt: 1,
-      alpaca_requests: stack.sim.stats().requests, bars: truth.expected, lost: truth.missing, duplicated: dup,
+      alpaca_requests: stats.requests, rate_limited: stats.rateLimited, bars: truth.expected, lost: truth.missing, duplicated: dup,
       processed_twice: 0, seconds: Math.round((Date.now() - started) / 1000),
     });
   });
