@@ -37,21 +37,23 @@ export function startTickLoop(intervalMs: number, tick: () => Promise<void>, onE
 }
 
 /**
- * `auto`: pg_cron when `setup_orchestrator_cron()` exists and reports that it
+ * `auto`: pg_cron when `setup_orchestrator_tick_cron()` exists and reports that it
  * scheduled the tick with nothing missing (pg_net, Vault secrets); else local.
- * Returns the function's report lines for the user.
+ * The lease sweeper is scheduled alongside. Returns the functions' report lines for the user.
  */
 export async function choosePgCron(sql: Sql, choice: SchedulerChoice): Promise<{ useCron: boolean; report: string[] }> {
   if (choice === "local") return { useCron: false, report: [] };
   const [{ exists }] = await sql<{ exists: boolean }[]>`
-    select to_regprocedure('public.setup_orchestrator_cron(text, text, integer)') is not null as exists`;
-  if (!exists) return { useCron: false, report: ["public.setup_orchestrator_cron() is not installed"] };
+    select to_regprocedure('public.setup_orchestrator_tick_cron(text, integer)') is not null
+       and to_regprocedure('public.setup_lease_sweeper_cron(text)') is not null as exists`;
+  if (!exists) return { useCron: false, report: ["public.setup_orchestrator_tick_cron() is not installed"] };
   let report: string[];
   try {
-    const [row] = await sql<{ lines: string[] }[]>`select public.setup_orchestrator_cron() as lines`;
-    report = row?.lines ?? [];
+    const [row] = await sql<{ sweeper: string; tick: string }[]>`
+      select public.setup_lease_sweeper_cron() as sweeper, public.setup_orchestrator_tick_cron() as tick`;
+    report = row ? [row.sweeper, row.tick] : [];
   } catch (err) {
-    report = [`setup_orchestrator_cron() failed: ${(err as Error).message}`];
+    report = [`setup_lease_sweeper_cron() / setup_orchestrator_tick_cron() failed: ${(err as Error).message}`];
   }
   const scheduled = report.some((l) => l.startsWith("scheduled bars-orchestrator-tick"));
   const warned = report.some((l) => l.startsWith("warning:"));

@@ -76,3 +76,22 @@ comment on table public.job_definitions is
   'What to backfill. kind is explicit (single | batch); rules are named constraints.';
 comment on column public.job_definitions.symbol is
   'single: the ticker. batch: the basket name (e.g. US_BATCH_1); the tickers are in symbols_array.';
+
+-- The tickers a definition backfills, as a jsonb array of strings: a single's
+-- symbol, a batch's symbols_array. The claim, the planner and the views all
+-- read a definition's symbols through this function, so a kind is taught in
+-- one place. A kind this function does not handle raises (22023) instead of
+-- passing for a single: the constraint kind_is_single_or_batch and this
+-- function change together.
+create function public.job_definition_symbols(d public.job_definitions) returns jsonb
+language plpgsql immutable strict parallel safe set search_path = ''
+as $$
+begin
+  case d.kind
+    when 'single' then return pg_catalog.jsonb_build_array(d.symbol);
+    when 'batch' then return d.symbols_array;
+    else raise exception 'job_definition_symbols: definition % has unknown kind %', d.id, d.kind
+           using errcode = '22023';
+  end case;
+end
+$$;

@@ -35,7 +35,7 @@ create type public.claimed_job_run as (
 -- Claims up to p_limit due runs of enabled definitions, by priority then age.
 -- The ids are picked in a sub-select fed to `= any(array(...))` rather than a
 -- CTE join: inside a SQL function a parameterised LIMIT over a join gets a
--- generic plan that seq-scans the table (queue-anchors.md section 2).
+-- generic plan that seq-scans the table instead of walking the claim index.
 -- FOR UPDATE SKIP LOCKED makes concurrent claimers take disjoint rows.
 create function public.claim_job_runs(
   p_worker text,
@@ -64,7 +64,7 @@ as $$
     returning r.*
   )
   select c.id, c.job_def_id, d.kind, d.symbol,
-         case when d.kind = 'batch' then d.symbols_array else jsonb_build_array(d.symbol) end,
+         public.job_definition_symbols(d),
          d.timeframe, d.feed, d.adjustment, c.slice_start, c.slice_end, c.attempt, c.max_attempts,
          c.page_token, c.rows_written, c.locked_by, c.locked_until
     from claimed c
@@ -115,50 +115,103 @@ as $$
   select exists (select 1 from updated)
 $$;
 
--- Records a failed attempt. p_kind:
---   retryable    -> queued after job_run_backoff(attempt), or failed once attempts are used up;
---   permanent    -> failed at once;
---   rate_limited -> queued after p_retry_after_ms (default 15 s), giving back the attempt.
--- Returns the run's new status, or null when the caller no longer holds it.
-create function public.fail_job_run(
-  p_run_id bigint, p_worker text, p_attempt integer,
-  p_kind text, p_error text, p_retry_after_ms integer default null, p_handled_by text default null
+-- The three failure transitions below release the claim (locked_by and
+-- locked_until null), keep the last message in error_message and append one
+-- entry to errors, built here: {at, attempt, kind, message, worker, handled_by},
+-- kind being 'retryable', 'permanent' or 'rate_limited'. The message is cut to
+-- 2,000 characters so an upstream body cannot bloat the row. Each returns the
+-- run's new status, or null (and changes nothing) when the caller no longer
+-- holds the run.
+create function public.job_run_error_entry(
+  p_attempt integer, p_kind text, p_error text, p_worker text, p_handled_by text
+) returns jsonb
+language sql stable parallel safe set search_path = ''
+as $$
+  select jsonb_build_object('at', now(), 'attempt', p_attempt, 'kind', p_kind,
+                            'message', left(p_error, 2000), 'worker', p_worker, 'handled_by', p_handled_by)
+$$;
+
+-- A retryable failure: the run goes back to the queue after
+-- job_run_backoff(attempt), or fails for good once it has used max_attempts.
+-- The row is locked first, so the final state is decided once, on the row
+-- that is then written.
+create function public.retry_or_fail_job_run(
+  p_run_id bigint, p_worker text, p_attempt integer, p_error text, p_handled_by text default null
 ) returns text
 language plpgsql volatile set search_path = ''
 as $$
 declare
+  v_run public.job_runs;
   v_status text;
 begin
-  if p_kind not in ('retryable', 'permanent', 'rate_limited') then
-    raise exception 'fail_job_run: unknown failure kind %', p_kind using errcode = '22023';
+  select * into v_run from public.job_runs r
+   where r.id = p_run_id and public.job_run_is_held(r, p_worker, p_attempt)
+     for update;
+  if not found then
+    return null;
   end if;
+  v_status := case when v_run.attempt >= v_run.max_attempts then 'failed' else 'queued' end;
 
   update public.job_runs r
-     set status = case
-           when p_kind = 'permanent' then 'failed'
-           when p_kind = 'retryable' and r.attempt >= r.max_attempts then 'failed'
-           else 'queued' end,
-         attempt = case when p_kind = 'rate_limited' then r.attempt - 1 else r.attempt end,
-         run_after = case
-           when p_kind = 'rate_limited'
-             then now() + make_interval(secs => coalesce(p_retry_after_ms, 15000) / 1000.0 * (1 + random() * 0.2))
-           when p_kind = 'retryable' then now() + public.job_run_backoff(r.attempt)
-           else r.run_after end,
-         finished_at = case
-           when p_kind = 'permanent' or (p_kind = 'retryable' and r.attempt >= r.max_attempts) then now()
-           else null end,
+     set status = v_status,
+         run_after = now() + public.job_run_backoff(r.attempt),
+         finished_at = case when v_status = 'failed' then now() end,
          locked_by = null,
          locked_until = null,
          handled_by = coalesce(p_handled_by, r.handled_by),
          error_message = left(p_error, 2000),
-         errors = r.errors || jsonb_build_array(jsonb_build_object(
-           'at', now(), 'attempt', r.attempt, 'kind', p_kind, 'message', left(p_error, 2000), 'worker', p_worker,
-           'handled_by', p_handled_by)),
+         errors = r.errors || jsonb_build_array(
+           public.job_run_error_entry(r.attempt, 'retryable', p_error, p_worker, p_handled_by)),
          updated_at = now()
-   where r.id = p_run_id and public.job_run_is_held(r, p_worker, p_attempt)
-  returning r.status into v_status;
+   where r.id = v_run.id;
   return v_status;
 end
+$$;
+
+-- A permanent failure: trying again cannot help, so the run fails at once.
+create function public.fail_job_run(
+  p_run_id bigint, p_worker text, p_attempt integer, p_error text, p_handled_by text default null
+) returns text
+language sql volatile set search_path = ''
+as $$
+  update public.job_runs r
+     set status = 'failed',
+         finished_at = now(),
+         locked_by = null,
+         locked_until = null,
+         handled_by = coalesce(p_handled_by, r.handled_by),
+         error_message = left(p_error, 2000),
+         errors = r.errors || jsonb_build_array(
+           public.job_run_error_entry(r.attempt, 'permanent', p_error, p_worker, p_handled_by)),
+         updated_at = now()
+   where r.id = p_run_id and public.job_run_is_held(r, p_worker, p_attempt)
+  returning r.status
+$$;
+
+-- The upstream asked us to slow down: the run goes back to the queue after
+-- p_retry_after_ms (15 s when the upstream gave no delay), plus up to 20%
+-- jitter so deferred runs do not all return at once, and gets its attempt
+-- back: waiting out a rate limit is not a failed try.
+create function public.defer_rate_limited_job_run(
+  p_run_id bigint, p_worker text, p_attempt integer, p_error text,
+  p_retry_after_ms integer default null, p_handled_by text default null
+) returns text
+language sql volatile set search_path = ''
+as $$
+  update public.job_runs r
+     set status = 'queued',
+         attempt = r.attempt - 1,
+         run_after = now() + make_interval(secs => coalesce(p_retry_after_ms, 15000) / 1000.0 * (1 + random() * 0.2)),
+         finished_at = null,
+         locked_by = null,
+         locked_until = null,
+         handled_by = coalesce(p_handled_by, r.handled_by),
+         error_message = left(p_error, 2000),
+         errors = r.errors || jsonb_build_array(
+           public.job_run_error_entry(r.attempt, 'rate_limited', p_error, p_worker, p_handled_by)),
+         updated_at = now()
+   where r.id = p_run_id and public.job_run_is_held(r, p_worker, p_attempt)
+  returning r.status
 $$;
 
 -- Runs whose lease ran out (a killed or timed-out worker) go back to queued, or

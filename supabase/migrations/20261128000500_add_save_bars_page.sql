@@ -5,6 +5,14 @@
 -- "every page stored" is never a state a crash can leave behind.
 -- Columns arrive as parallel arrays (one bind parameter each), so a
 -- 10,000-bar page is one round trip and one INSERT, never a statement per bar.
+--
+-- SQLSTATE JRLL1 ("job run lease lost"; class JR is this project's own: the
+-- SQL standard leaves classes starting with I-Z to implementations, and
+-- PostgreSQL defines none starting with J) means: the caller no longer holds
+-- the run (its lease expired and the run was requeued, claimed again,
+-- cancelled or finished), so nothing was written. saveBarsPage in
+-- supabase/functions/_shared/db.ts maps exactly this code to LeaseLostError;
+-- every other error, a P0002 included, reaches the caller unchanged.
 
 create function public.save_bars_page(
   p_run_id bigint, p_worker text, p_attempt integer,
@@ -27,7 +35,7 @@ begin
      for update;
   if not found then
     raise exception 'run % is no longer held by % (attempt %)', p_run_id, p_worker, p_attempt
-      using errcode = 'P0002', hint = 'lease_lost';
+      using errcode = 'JRLL1', hint = 'lease_lost';
   end if;
 
   insert into public.bars as b (symbol, timeframe, ts, open, high, low, close, volume, trade_count, vwap)

@@ -73,8 +73,7 @@ begin
   end if;
 
   v_days := public.slice_days_for(
-    case when v_def.kind = 'batch' then jsonb_array_length(v_def.symbols_array) else 1 end,
-    v_def.timeframe, p_target_bars);
+    jsonb_array_length(public.job_definition_symbols(v_def)), v_def.timeframe, p_target_bars);
 
   -- Slices are half-open [start, end) of whole 24-hour steps (seconds, so DST
   -- in the session time zone cannot shift them): they partition the range, so no bar is

@@ -3,7 +3,7 @@
 
 create view public.job_status_by_definition with (security_invoker = true) as
 select jd.id as job_def_id, jd.kind, jd.symbol,
-       case when jd.kind = 'batch' then jsonb_array_length(jd.symbols_array) else 1 end as symbols_count,
+       jsonb_array_length(public.job_definition_symbols(jd)) as symbols_count,
        jd.timeframe, jr.status, count(*) as runs, coalesce(sum(jr.rows_written), 0) as bars_written
   from public.job_runs jr
   join public.job_definitions jd on jd.id = jr.job_def_id
@@ -23,7 +23,8 @@ create view public.job_batch_detection with (security_invoker = true) as
 select jd.id as job_def_id, jd.symbol, jd.kind,
        case when jd.symbols_array is not null and jsonb_typeof(jd.symbols_array) = 'array'
             then jsonb_array_length(jd.symbols_array) end as symbols_count,
-       case when jd.kind = 'batch' then 'fetch-bars-batch' else 'fetch-bars' end as routed_to,
+       -- The Edge Function each kind is routed to; null for a kind not listed here.
+       case jd.kind when 'single' then 'fetch-bars' when 'batch' then 'fetch-bars-batch' end as routed_to,
        case when jd.symbols_array is not null and jsonb_typeof(jd.symbols_array) = 'array'
                  and jsonb_array_length(jd.symbols_array) > 1 then 'BATCH' else 'SINGLE' end as old_inference,
        (jd.kind = 'batch') <> (jd.symbols_array is not null and jsonb_typeof(jd.symbols_array) = 'array'
@@ -32,7 +33,7 @@ select jd.id as job_def_id, jd.symbol, jd.kind,
 
 create view public.job_progress with (security_invoker = true) as
 select jd.id as job_def_id, jd.kind, jd.symbol,
-       case when jd.kind = 'batch' then jsonb_array_length(jd.symbols_array) else 1 end as symbols_count,
+       jsonb_array_length(public.job_definition_symbols(jd)) as symbols_count,
        jd.timeframe, jd.range_start, jd.range_end, jd.enabled,
        count(jr.id) as slices_total,
        count(jr.id) filter (where jr.status = 'success') as slices_done,

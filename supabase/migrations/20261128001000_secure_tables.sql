@@ -16,13 +16,18 @@ grant select, insert, update, delete on public.job_definitions, public.job_runs,
   to service_role;
 grant select on public.job_status_by_definition, public.job_recent_errors, public.job_batch_detection, public.job_progress
   to service_role;
+revoke all on all sequences in schema public from public, anon, authenticated;
 grant usage, select on all sequences in schema public to service_role;
 
 -- Functions are executable by PUBLIC by default: take that back.
 revoke execute on all functions in schema public from public, anon, authenticated;
 grant execute on all functions in schema public to service_role;
 
--- Supabase's default privileges grant new public functions and tables to anon
--- and authenticated; later migrations of this project must not inherit that.
-alter default privileges in schema public revoke execute on functions from public, anon, authenticated;
+-- Supabase's default privileges grant new public tables, sequences and
+-- functions to anon and authenticated; later migrations must not inherit that.
+-- PUBLIC's EXECUTE on new functions is a database-wide default that no
+-- schema-level rule removes, so every migration revokes its own functions
+-- (the access test walks the catalog and fails on one that does not).
+alter default privileges in schema public revoke execute on functions from anon, authenticated;
 alter default privileges in schema public revoke all on tables from anon, authenticated;
+alter default privileges in schema public revoke all on sequences from anon, authenticated;

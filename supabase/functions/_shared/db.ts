@@ -49,7 +49,13 @@ export async function completeJobRun(sql: Sql, c: Claim, handledBy: string): Pro
   return row!.ok;
 }
 
-/** Returns the run's new status, or null when the claim was lost (nothing changed). */
+/**
+ * Records a failed attempt through the one SQL transition of its kind:
+ * retryable -> retry_or_fail_job_run (backoff, or failed once attempts are used up),
+ * permanent -> fail_job_run (failed at once),
+ * rate_limited -> defer_rate_limited_job_run (after retryAfterMs, attempt given back).
+ * Returns the run's new status, or null when the claim was lost (nothing changed).
+ */
 export async function failJobRun(
   sql: Sql,
   c: Claim,
@@ -57,13 +63,37 @@ export async function failJobRun(
   message: string,
   opts: { retryAfterMs?: number; handledBy?: string } = {},
 ): Promise<string | null> {
-  const [row] = await sql<{ status: string | null }[]>`
-    select public.fail_job_run(${c.runId}, ${c.worker}, ${c.attempt}, ${kind}, ${message},
-                               ${opts.retryAfterMs ?? null}, ${opts.handledBy ?? null}) as status`;
-  return row!.status;
+  const handledBy = opts.handledBy ?? null;
+  let rows: { status: string | null }[];
+  switch (kind) {
+    case "retryable":
+      rows = await sql<{ status: string | null }[]>`
+        select public.retry_or_fail_job_run(${c.runId}, ${c.worker}, ${c.attempt}, ${message}, ${handledBy}) as status`;
+      break;
+    case "permanent":
+      rows = await sql<{ status: string | null }[]>`
+        select public.fail_job_run(${c.runId}, ${c.worker}, ${c.attempt}, ${message}, ${handledBy}) as status`;
+      break;
+    case "rate_limited":
+      rows = await sql<{ status: string | null }[]>`
+        select public.defer_rate_limited_job_run(${c.runId}, ${c.worker}, ${c.attempt}, ${message},
+                                                 ${opts.retryAfterMs ?? null}, ${handledBy}) as status`;
+      break;
+    default: {
+      const unknown: never = kind;
+      throw new TypeError(`failJobRun: unknown failure kind ${String(unknown)}`);
+    }
+  }
+  return rows[0]!.status;
 }
 
-/** Raised by saveBarsPage when the run is no longer held by this claim. */
+/**
+ * The SQLSTATE save_bars_page raises when the caller no longer holds the run
+ * (a class of the project's own; see 20261128000500_add_save_bars_page.sql).
+ */
+export const LEASE_LOST_SQLSTATE = "JRLL1";
+
+/** Raised by saveBarsPage when the run is no longer held by this claim (SQLSTATE LEASE_LOST_SQLSTATE). */
 export class LeaseLostError extends Error {
   override readonly name = "LeaseLostError";
 }
@@ -101,7 +131,10 @@ export async function saveBarsPage(
         make_interval(secs => ${leaseSeconds}), ${completeAs}) as rows`;
     return Number(row!.rows);
   } catch (err) {
-    if ((err as { code?: string }).code === "P0002") throw new LeaseLostError((err as Error).message, { cause: err });
+    // By code only (not instanceof): the error may come from another copy of the driver.
+    if ((err as { code?: unknown }).code === LEASE_LOST_SQLSTATE) {
+      throw new LeaseLostError((err as Error).message, { cause: err });
+    }
     throw err;
   }
 }

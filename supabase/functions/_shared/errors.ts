@@ -1,8 +1,8 @@
 /**
  * The four outcomes of a unit of work, as error classes. A worker maps each one
  * to exactly one SQL transition: success -> complete_job_run, RetryableError ->
- * fail_job_run('retryable'), PermanentError -> fail_job_run('permanent'),
- * RateLimitedError -> fail_job_run('rate_limited') (does not use an attempt).
+ * retry_or_fail_job_run, PermanentError -> fail_job_run, RateLimitedError ->
+ * defer_rate_limited_job_run (does not use an attempt).
  */
 export type FailureKind = "retryable" | "permanent" | "rate_limited";
 

@@ -129,7 +129,7 @@ describe("completions from expired leases", () => {
     const c = { id: runId, worker: "stalled-worker", attempt: 1 };
     const [{ completed }] = await stack.sql`select public.complete_job_run(${c.id}, ${c.worker}, ${c.attempt}, 'fetch-bars') as completed`;
     expect(completed).toBe(false);
-    const [{ status }] = await stack.sql`select public.fail_job_run(${c.id}, ${c.worker}, ${c.attempt}, 'permanent', 'late failure') as status`;
+    const [{ status }] = await stack.sql`select public.fail_job_run(${c.id}, ${c.worker}, ${c.attempt}, 'late failure') as status`;
     expect(status).toBeNull();
     const [{ checkpointed }] = await stack.sql`
       select public.checkpoint_job_run(${c.id}, ${c.worker}, ${c.attempt}, 'late-token', 5) as checkpointed`;
@@ -137,7 +137,7 @@ describe("completions from expired leases", () => {
     const save = await stack.sql`select public.save_bars_page(${c.id}, ${c.worker}, ${c.attempt}, null, '1Min',
         array['HD'], array['2024-06-04T14:30:00Z']::timestamptz[], array[1.0]::float8[], array[1.0]::float8[],
         array[1.0]::float8[], array[1.0]::float8[], array[1]::int8[], array[1]::int8[], array[1.0]::float8[])`.catch((e) => e);
-    expect(save).toMatchObject({ code: "P0002" });
+    expect(save).toMatchObject({ code: "JRLL1" });
     expect(await tableDigest(stack.sql)).toEqual(before);
 
     // The same stale claim sent to the real worker function (as a late orchestrator would): it is accepted

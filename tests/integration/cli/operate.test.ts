@@ -26,7 +26,7 @@ beforeAll(async () => {
   const [ok, bad] = await claim(db.sql, "worker-a", 3);
   await db.sql`select public.checkpoint_job_run(${ok!.run_id}, 'worker-a', 1, null, 500)`;
   await db.sql`select public.complete_job_run(${ok!.run_id}, 'worker-a', 1, 'fetch-bars')`;
-  await db.sql`select public.fail_job_run(${bad!.run_id}, 'worker-a', 1, 'permanent', 'Invalid symbol: boom')`;
+  await db.sql`select public.fail_job_run(${bad!.run_id}, 'worker-a', 1, 'Invalid symbol: boom')`;
   failedRunId = bad!.run_id;
 });
 afterAll(async () => {

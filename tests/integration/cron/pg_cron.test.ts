@@ -1,6 +1,8 @@
 /**
- * pg_cron on a real server: the migration's setup_orchestrator_cron() schedules
- * what the database supports, stays idempotent, and the requeue job really runs.
+ * pg_cron on a real server: the migration's setup_lease_sweeper_cron() and
+ * setup_orchestrator_tick_cron() schedule what the database supports and stay
+ * idempotent; pg_cron really runs both jobs, and a tick without its Vault
+ * secrets fails with a message naming them and queues no request.
  *
  * Needs CRON_DATABASE_URL: the database named by cron.database_name on a
  * Postgres with pg_cron preloaded (.ci/install-pg-cron.sh sets one up:
@@ -39,9 +41,19 @@ async function jobs(sql: Sql): Promise<CronJob[]> {
       from cron.job where jobname in (${TICK}, ${REQUEUE}) order by jobname, jobid`;
 }
 
-async function setup(sql: Sql, args = ""): Promise<string[]> {
-  const [row] = await sql.unsafe<{ lines: string[] }[]>(`select public.setup_orchestrator_cron(${args}) as lines`);
-  return row!.lines;
+async function setupSweeper(sql: Sql, args = ""): Promise<string> {
+  const [row] = await sql.unsafe<{ line: string }[]>(`select public.setup_lease_sweeper_cron(${args}) as line`);
+  return row!.line;
+}
+
+async function setupTick(sql: Sql, args = ""): Promise<string> {
+  const [row] = await sql.unsafe<{ line: string }[]>(`select public.setup_orchestrator_tick_cron(${args}) as line`);
+  return row!.line;
+}
+
+/** Both setup functions, as the migration calls them. */
+async function setup(sql: Sql): Promise<string[]> {
+  return [await setupSweeper(sql), await setupTick(sql)];
 }
 
 /** Removes our jobs, their history, and everything the migrations and stubs created. */
@@ -108,9 +120,11 @@ const DROP_PUBLIC_OBJECTS = `
   end
   $$`;
 
-/** Fake pg_net and Vault, only in this database: http_post records its arguments. */
+/** Fake pg_net and Vault, only in this database: http_post records its arguments. Replaces earlier stubs. */
 async function createStubs(sql: Sql, secrets: Record<string, string>): Promise<void> {
   await sql.unsafe(`
+    drop schema if exists net cascade;
+    drop schema if exists vault cascade;
     create schema net;
     create table net.calls (id bigint generated always as identity, url text, body jsonb, params jsonb,
                             headers jsonb, timeout_milliseconds integer);
@@ -147,7 +161,7 @@ describe.skipIf(!url)("pg_cron schedules (needs CRON_DATABASE_URL, e.g. postgres
     if (!sql) return;
     if (cronVersion) {
       await sql`delete from cron.job_run_details where jobid in (select jobid from cron.job where jobname in (${TICK}, ${REQUEUE}))`;
-      await sql`select public.unschedule_orchestrator_cron()`;
+      await sql`select public.unschedule_bars_cron_jobs()`;
     }
     await sql.unsafe("drop schema if exists net cascade; drop schema if exists vault cascade;");
     await sql.end({ timeout: 5 });
@@ -177,12 +191,20 @@ describe.skipIf(!url)("pg_cron schedules (needs CRON_DATABASE_URL, e.g. postgres
     expect(names).toEqual([REQUEUE]);
   });
 
-  it("the requeue job actually runs: pg_cron puts a run whose lease expired back in the queue", async () => {
+  it("pg_cron runs both jobs: the sweeper requeues an expired run; a tick without Vault secrets fails and queues nothing", async () => {
     // pg_cron >= 1.5 accepts second schedules; 1.4 (Debian 12) runs jobs only at minute boundaries.
     const [major = 0, minor = 0] = cronVersion.split(/[.-]/).map(Number);
     const seconds = major > 1 || (major === 1 && minor >= 5);
-    await setup(sql, seconds ? "p_requeue_schedule => '1 seconds'" : "");
+    const schedule = seconds ? "p_schedule => '1 seconds'" : "";
+    await setupSweeper(sql, schedule);
     const [job] = await jobs(sql);
+    // pg_net and Vault (stubs) exist, the secrets do not: the tick is scheduled with a warning.
+    await createStubs(sql, {});
+    const warning = await setupTick(sql, schedule);
+    expect(warning).toMatch(/^warning: scheduled bars-orchestrator-tick .* Vault secret\(s\) missing: orchestrator_secret_key, project_url/);
+    expect(warning).toContain("vault.create_secret(");
+    const tickJob = (await jobs(sql)).find((j) => j.jobname === TICK)!;
+    expect(tickJob.command).toBe("select public.post_orchestrator_tick(10000)");
 
     const [def] = await sql<{ id: string }[]>`
       insert into public.job_definitions (kind, symbol, timeframe, range_start, range_end)
@@ -196,32 +218,48 @@ describe.skipIf(!url)("pg_cron schedules (needs CRON_DATABASE_URL, e.g. postgres
     const now = Date.now();
     const budgetMs = seconds ? 30_000 : 60_000 - (now % 60_000) + 15_000;
     const deadline = now + budgetMs;
-    let state = { status: "running", cron_succeeded: false };
+    let state = { status: "running", cron_succeeded: false, tick_failed: false };
     while (Date.now() < deadline) {
-      [state] = await sql<{ status: string; cron_succeeded: boolean }[]>`
+      [state] = await sql<{ status: string; cron_succeeded: boolean; tick_failed: boolean }[]>`
         select r.status,
                exists (select 1 from cron.job_run_details d
-                        where d.jobid = ${job!.jobid} and d.status = 'succeeded' and d.start_time >= ${run!.at}) as cron_succeeded
+                        where d.jobid = ${job!.jobid} and d.status = 'succeeded' and d.start_time >= ${run!.at}) as cron_succeeded,
+               exists (select 1 from cron.job_run_details d
+                        where d.jobid = ${tickJob.jobid} and d.status = 'failed' and d.start_time >= ${run!.at}) as tick_failed
           from public.job_runs r where r.id = ${run!.id}`;
-      if (state.status === "queued" && state.cron_succeeded) break;
+      if (state.status === "queued" && state.cron_succeeded && state.tick_failed) break;
       await sleep(250);
     }
-    expect(state, `pg_cron ${cronVersion} did not requeue within ${budgetMs} ms`).toEqual({
+    expect(state, `pg_cron ${cronVersion} did not run both jobs within ${budgetMs} ms`).toEqual({
       status: "queued",
       cron_succeeded: true,
+      tick_failed: true,
     });
     const [row] = await sql`select attempt, locked_by, error_message from public.job_runs where id = ${run!.id}`;
     expect(row).toMatchObject({ attempt: 1, locked_by: null });
     expect(row!.error_message).toMatch(/^lease expired \(holder dead-worker, attempt 1\)/);
+
+    // The failed tick says what is missing and how to create it; pg_net was never called.
+    const [detail] = await sql<{ return_message: string }[]>`
+      select return_message from cron.job_run_details
+       where jobid = ${tickJob.jobid} and status = 'failed' order by start_time desc limit 1`;
+    expect(detail!.return_message).toMatch(
+      /orchestrator tick not sent: Vault secret\(s\) missing: project_url, orchestrator_secret_key/,
+    );
+    expect(detail!.return_message).toContain("select vault.create_secret('https://<project-ref>.supabase.co', 'project_url');");
+    expect(detail!.return_message).toContain("select vault.create_secret('<secret key>', 'orchestrator_secret_key');");
+    expect(detail!.return_message).not.toMatch(/null value in column/);
+    const [{ calls }] = await sql<{ calls: number }[]>`select count(*)::int as calls from net.calls`;
+    expect(calls).toBe(0);
   }, 90_000);
 
   it("with pg_net and Vault (stubs), the tick job posts to the orchestrator with the key read from Vault at run time", async () => {
     const key = `sb_secret_test_${Math.random().toString(36).slice(2)}`;
     await createStubs(sql, { project_url: "http://kong.test:8000", orchestrator_secret_key: key });
-    const lines = await setup(sql, "p_timeout_ms => 7000");
-    expect(lines).toHaveLength(2);
-    expect(lines[1]).toMatch(/^scheduled bars-orchestrator-tick/);
-    await setup(sql, "p_timeout_ms => 7000");
+    const line = await setupTick(sql, "p_timeout_ms => 7000");
+    expect(line).toMatch(/^scheduled bars-orchestrator-tick \(job \d+, \* \* \* \* \*\): select public\.post_orchestrator_tick\(7000\)$/);
+    expect(await setupSweeper(sql)).toMatch(/^scheduled bars-requeue-expired/);
+    await setupTick(sql, "p_timeout_ms => 7000");
     const all = await jobs(sql);
     expect(all.map((j) => j.jobname)).toEqual([TICK, REQUEUE]);
     const tick = all[0]!;
@@ -250,8 +288,24 @@ describe.skipIf(!url)("pg_cron schedules (needs CRON_DATABASE_URL, e.g. postgres
     expect(rotated.url).toBe("https://ref.supabase.co/functions/v1/orchestrator");
     expect(rotated.headers).toEqual({ "Content-Type": "application/json", apikey: jwt, Authorization: `Bearer ${jwt}` });
 
+    // A secret that goes missing stops the tick with a message naming it (never a value), and no request is queued.
+    await sql`delete from vault.stub_secrets where name = 'project_url'`;
+    // The lock keeps pg_cron's own runs of the job from adding calls between the two counts.
+    const { before, refused, after } = await sql.begin(async (tx) => {
+      await tx`lock table net.calls in exclusive mode`;
+      const [{ n: before }] = await tx<{ n: number }[]>`select count(*)::int as n from net.calls`;
+      const refused = await tx.savepoint((sp) => sp.unsafe(tick.command)).catch((e: Error & { code?: string }) => e);
+      const [{ n: after }] = await tx<{ n: number }[]>`select count(*)::int as n from net.calls`;
+      return { before, refused, after };
+    });
+    expect(refused).toMatchObject({ code: "55000" });
+    expect((refused as Error).message).toMatch(/Vault secret\(s\) missing: project_url;.*vault\.create_secret\('https:\/\/<project-ref>\.supabase\.co', 'project_url'\)/);
+    expect((refused as Error).message).not.toContain(jwt);
+    expect(after).toBe(before);
+    expect(await setupTick(sql, "p_timeout_ms => 7000")).toMatch(/^warning: .*Vault secret\(s\) missing: project_url;/);
+
     // Operators can remove both jobs.
-    const [out] = await sql<{ removed: string[] }[]>`select public.unschedule_orchestrator_cron() as removed`;
+    const [out] = await sql<{ removed: string[] }[]>`select public.unschedule_bars_cron_jobs() as removed`;
     expect(out!.removed).toHaveLength(2);
     expect(await jobs(sql)).toEqual([]);
   });

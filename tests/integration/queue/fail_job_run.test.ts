@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTestDb, type TestDb } from "../../helpers/db.ts";
+import { failJobRun } from "../../../supabase/functions/_shared/db.ts";
+import type { FailureKind } from "../../../supabase/functions/_shared/errors.ts";
 import { claim, queueRuns, runRow, WORKER_A } from "../../helpers/fixtures.ts";
 
 let db: TestDb;
@@ -13,12 +15,23 @@ beforeEach(async () => {
   await db.sql`truncate public.job_definitions cascade`;
 });
 
+/** The SQL transition of each failure kind, called directly. */
+function transition(kind: FailureKind, runId: string, attempt: number, retryAfterMs: number | null) {
+  switch (kind) {
+    case "retryable":
+      return db.sql`select public.retry_or_fail_job_run(${runId}, ${WORKER_A}, ${attempt}, 'boom') as status`;
+    case "permanent":
+      return db.sql`select public.fail_job_run(${runId}, ${WORKER_A}, ${attempt}, 'boom') as status`;
+    case "rate_limited":
+      return db.sql`select public.defer_rate_limited_job_run(${runId}, ${WORKER_A}, ${attempt}, 'boom', ${retryAfterMs}) as status`;
+  }
+}
+
 /** Claims the only run, fails it with `kind`, makes it due again; returns the delay that was chosen. */
-async function failOnce(kind: string, retryAfterMs: number | null = null) {
+async function failOnce(kind: FailureKind, retryAfterMs: number | null = null) {
   const [run] = await claim(db.sql, WORKER_A);
   expect(run, "a run should be claimable").toBeDefined();
-  const [{ status }] = await db.sql`
-    select public.fail_job_run(${run!.run_id}, ${WORKER_A}, ${run!.attempt}, ${kind}, 'boom', ${retryAfterMs}) as status`;
+  const [{ status }] = await transition(kind, run!.run_id, run!.attempt, retryAfterMs);
   // A separate statement: a CTE would read job_runs from before the function's update.
   const [{ delay }] = await db.sql`
     select extract(epoch from (run_after - now()))::float8 as delay from public.job_runs where id = ${run!.run_id}`;
@@ -26,7 +39,7 @@ async function failOnce(kind: string, retryAfterMs: number | null = null) {
   return { runId: run!.run_id, attempt: run!.attempt, status: status as string, delay: delay as number };
 }
 
-describe("fail_job_run", () => {
+describe("failure transitions", () => {
   it("retryable failures back off exponentially (with jitter) and fail after max_attempts", async () => {
     await queueRuns(db.sql, { runs: 1, maxAttempts: 5 });
     const outcomes = [];
@@ -73,11 +86,42 @@ describe("fail_job_run", () => {
     expect((await runRow(db.sql, outcomes[0]!.runId)).attempt).toBe(0);
   });
 
+  it("each entry in errors records its kind, attempt, message, worker and handler", async () => {
+    await queueRuns(db.sql, { runs: 1, maxAttempts: 5 });
+    await failOnce("retryable");
+    await failOnce("rate_limited", 1000);
+    const { runId } = await failOnce("permanent");
+    const row = await runRow(db.sql, runId);
+    expect(row.errors).toEqual([
+      expect.objectContaining({ kind: "retryable", attempt: 1, message: "boom", worker: WORKER_A, handled_by: null }),
+      expect.objectContaining({ kind: "rate_limited", attempt: 2, message: "boom", worker: WORKER_A, handled_by: null }),
+      expect.objectContaining({ kind: "permanent", attempt: 2, message: "boom", worker: WORKER_A, handled_by: null }),
+    ]);
+    expect(row.errors.every((e) => typeof (e as { at?: unknown }).at === "string")).toBe(true);
+  });
+
+  it("failJobRun calls the transition of its kind", async () => {
+    await queueRuns(db.sql, { runs: 1, maxAttempts: 5 });
+    const statuses: Array<string | null> = [];
+    for (const kind of ["rate_limited", "retryable", "permanent"] as const) {
+      const [run] = await claim(db.sql, WORKER_A);
+      const c = { runId: run!.run_id, worker: WORKER_A, attempt: run!.attempt };
+      statuses.push(await failJobRun(db.sql, c, kind, `${kind} failure`, { retryAfterMs: 1000, handledBy: "fetch-bars" }));
+      await db.sql`update public.job_runs set run_after = now() where id = ${run!.run_id}`;
+    }
+    expect(statuses).toEqual(["queued", "queued", "failed"]);
+    const [run] = await db.sql`select id from public.job_runs`;
+    const row = await runRow(db.sql, run!.id);
+    expect(row.errors.map((e) => [e.kind, e.attempt])).toEqual([["rate_limited", 1], ["retryable", 1], ["permanent", 2]]);
+    expect(row).toMatchObject({ status: "failed", attempt: 2, error_message: "permanent failure" });
+  });
+
   it("refuses an unknown failure kind", async () => {
     await queueRuns(db.sql, { runs: 1 });
     const [run] = await claim(db.sql, WORKER_A);
-    await expect(db.sql`select public.fail_job_run(${run!.run_id}, ${WORKER_A}, 1, 'oops', 'x')`).rejects.toThrow(
-      /unknown failure kind oops/,
-    );
+    const before = await runRow(db.sql, run!.run_id);
+    const c = { runId: run!.run_id, worker: WORKER_A, attempt: 1 };
+    await expect(failJobRun(db.sql, c, "oops" as FailureKind, "x")).rejects.toThrow(/unknown failure kind oops/);
+    expect(await runRow(db.sql, run!.run_id)).toEqual(before);
   });
 });

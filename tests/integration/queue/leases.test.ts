@@ -30,11 +30,13 @@ describe("leases and guarded transitions", () => {
     const before = await runRow(db.sql, first!.run_id);
 
     const [{ completed }] = await db.sql`select public.complete_job_run(${first!.run_id}, ${WORKER_A}, 1) as completed`;
-    const [{ failed }] = await db.sql`
-      select public.fail_job_run(${first!.run_id}, ${WORKER_A}, 1, 'permanent', 'late failure') as failed`;
+    const [{ failed, retried, deferred }] = await db.sql`
+      select public.fail_job_run(${first!.run_id}, ${WORKER_A}, 1, 'late failure') as failed,
+             public.retry_or_fail_job_run(${first!.run_id}, ${WORKER_A}, 1, 'late failure') as retried,
+             public.defer_rate_limited_job_run(${first!.run_id}, ${WORKER_A}, 1, 'late failure') as deferred`;
     const [{ checkpointed }] = await db.sql`
       select public.checkpoint_job_run(${first!.run_id}, ${WORKER_A}, 1, 'tok', 5) as checkpointed`;
-    expect([completed, failed, checkpointed]).toEqual([false, null, false]);
+    expect([completed, failed, retried, deferred, checkpointed]).toEqual([false, null, null, null, false]);
     expect(await runRow(db.sql, first!.run_id)).toEqual(before);
 
     // The same holder name with a stale attempt number is refused too.
@@ -79,7 +81,7 @@ describe("leases and guarded transitions", () => {
     await queueRuns(db.sql, { runs: 1 });
     const [run] = await claim(db.sql, WORKER_A);
     await db.sql`select public.checkpoint_job_run(${run!.run_id}, ${WORKER_A}, 1, 'resume-here', 3)`;
-    await db.sql`select public.fail_job_run(${run!.run_id}, ${WORKER_A}, 1, 'retryable', 'HTTP 500')`;
+    await db.sql`select public.retry_or_fail_job_run(${run!.run_id}, ${WORKER_A}, 1, 'HTTP 500')`;
     await db.sql`update public.job_runs set run_after = now() where id = ${run!.run_id}`;
     const [again] = await claim(db.sql, WORKER_B);
     expect(again).toMatchObject({ run_id: run!.run_id, attempt: 2, page_token: "resume-here" });

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTestDb, type TestDb } from "../../helpers/db.ts";
+import type { BarRow } from "../../../supabase/functions/_shared/alpaca/types.ts";
+import { LEASE_LOST_SQLSTATE, LeaseLostError, saveBarsPage } from "../../../supabase/functions/_shared/db.ts";
 import { claim, expireLease, queueRuns, runRow, WORKER_A, WORKER_B } from "../../helpers/fixtures.ts";
 
 let db: TestDb;
@@ -59,6 +61,64 @@ describe("save_bars_page", () => {
     const [{ n }] = await db.sql`select count(*)::int as n from public.bars`;
     expect(n).toBe(0);
     expect((await runRow(db.sql, run!.run_id)).page_token).toBeNull();
+  });
+});
+
+/** The same page as saveBarsPage takes it. */
+function barRows(p: ReturnType<typeof page>): BarRow[] {
+  return p.symbol.map((symbol, i) => ({
+    symbol, timeframe: "1Min", ts: p.ts[i]!.toISOString(), open: p.open[i]!, high: p.high[i]!, low: p.low[i]!,
+    close: p.close[i]!, volume: p.volume[i]!, trade_count: p.trade_count[i]!, vwap: p.vwap[i]!,
+  }));
+}
+
+describe("lease lost: SQLSTATE JRLL1 and LeaseLostError", () => {
+  it("a lost lease raises the project's own SQLSTATE, which saveBarsPage maps to LeaseLostError", async () => {
+    await queueRuns(db.sql, { runs: 1 });
+    const [run] = await claim(db.sql, WORKER_A);
+    await expireLease(db.sql, run!.run_id);
+    await db.sql`select public.requeue_expired_job_runs()`;
+    await claim(db.sql, WORKER_B);
+
+    expect(LEASE_LOST_SQLSTATE).toBe("JRLL1");
+    const raw = await save(run!.run_id, WORKER_A, 1, "stale", page(1)).catch((e: unknown) => e);
+    expect(raw).toMatchObject({ code: "JRLL1", hint: "lease_lost" });
+
+    const stale = { runId: run!.run_id, worker: WORKER_A, attempt: 1 };
+    const err = await saveBarsPage(db.sql, stale, "1Min", barRows(page(1)), "stale", 60).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LeaseLostError);
+    expect((err as Error).message).toMatch(/no longer held/);
+    expect((err as Error).cause).toMatchObject({ code: "JRLL1" });
+    const [{ n }] = await db.sql`select count(*)::int as n from public.bars`;
+    expect(n).toBe(0);
+  });
+
+  it("saveBarsPage passes every other error through unchanged, a P0002 included", async () => {
+    await queueRuns(db.sql, { runs: 1 });
+    const [run] = await claim(db.sql, WORKER_A);
+    const held = { runId: run!.run_id, worker: WORKER_A, attempt: 1 };
+
+    // A constraint violation while the lease is held: no timeframe for the bars.
+    const notNull = await saveBarsPage(db.sql, held, null as never, barRows(page(1)), "next", 60).catch((e: unknown) => e);
+    expect(notNull).not.toBeInstanceOf(LeaseLostError);
+    expect(notNull).toMatchObject({ name: "PostgresError", code: "23502" });
+
+    // PL/pgSQL's generic no_data_found, raised from a trigger in this file's own database.
+    await db.sql.unsafe(`
+      create function public.test_raise_no_data_found() returns trigger language plpgsql as $$
+      begin raise exception 'no data found (test trigger)' using errcode = 'P0002'; end $$;
+      create trigger test_raise_no_data_found before insert on public.bars
+        for each statement execute function public.test_raise_no_data_found();`);
+    try {
+      const p0002 = await saveBarsPage(db.sql, held, "1Min", barRows(page(1)), "next", 60).catch((e: unknown) => e);
+      expect(p0002).not.toBeInstanceOf(LeaseLostError);
+      expect(p0002).toMatchObject({ name: "PostgresError", code: "P0002", message: "no data found (test trigger)" });
+    } finally {
+      await db.sql.unsafe(`
+        drop trigger test_raise_no_data_found on public.bars;
+        drop function public.test_raise_no_data_found();`);
+    }
+    expect(await runRow(db.sql, run!.run_id)).toMatchObject({ status: "running", page_token: null });
   });
 });
 
