@@ -7,7 +7,8 @@
  *     npx deno run -A bench/alpaca-client-deno.ts [SYM,SYM… [timeframe [start end]]]
  * Prints pages, bars and throughput.
  */
-import { alpacaConfigFromEnv, createAlpacaBarsClient, iterateBarPages } from "../supabase/functions/_shared/alpaca/index.ts";
+import { createAlpacaBarsClient, iterateBarPages } from "../supabase/functions/_shared/alpaca/index.ts";
+import { alpacaConfigFromEnv } from "./lib/alpaca-env.ts";
 
 /** Deno's globals, typed locally so the project's tsc (Node types) accepts this file too. */
 const runtime = (globalThis as unknown as {

@@ -13,7 +13,7 @@ import { DEFAULT_SIM_KEY_ID, DEFAULT_SIM_SECRET, startAlpacaSim } from "../scrip
 import type { FigureContext, FigureResult } from "./lib/context.ts";
 import { metric } from "./lib/metrics.ts";
 import { type Basket, nyMidnight, planSeed, SEED_BASKETS, weekdaysOfMonth } from "./lib/seed.ts";
-import { drainKeepingInFlight, startBenchStack } from "./lib/stack.ts";
+import { drainByTicking, startBenchStack } from "./lib/stack.ts";
 
 const UNLIMITED = 1_000_000;
 
@@ -58,10 +58,10 @@ async function ours(ctx: FigureContext, baskets: readonly Basket[], start: strin
     const runs = await planSeed(db.sql, start, end, baskets);
     const stack = await startBenchStack(db, {
       sim: { rateLimitPerMin: UNLIMITED },
-      env: { ALPACA_REQUESTS_PER_MINUTE: String(UNLIMITED), LOG_LEVEL: "warn" },
+      env: { ALPACA_REQUESTS_PER_MINUTE: String(UNLIMITED), ORCHESTRATOR_MAX_IN_FLIGHT: "4", LOG_LEVEL: "warn" },
     });
     try {
-      const drained = await drainKeepingInFlight(stack, { inFlight: 4, timeoutMs: 300_000 });
+      const drained = await drainByTicking(stack, { timeoutMs: 300_000 });
       if (drained.timedOut) throw new Error("the seed month did not drain in 5 minutes");
       const [row] = await db.sql<{ ok: number; stored: number }[]>`
         select (select count(*)::int from public.job_runs where status = 'success') as ok,

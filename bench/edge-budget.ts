@@ -10,9 +10,9 @@ import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { DEFAULT_SIM_KEY_ID, DEFAULT_SIM_SECRET, startAlpacaSim } from "../scripts/alpaca-sim/index.ts";
+import { REPO_ROOT } from "../scripts/lib/local-host.ts";
 import { US_BATCH_1 } from "../scripts/lib/seed-baskets.ts";
 import { claimOneRun } from "./lib/bars.ts";
 import type { FigureContext, FigureResult } from "./lib/context.ts";
@@ -20,9 +20,8 @@ import { metric } from "./lib/metrics.ts";
 import { fmt, median } from "./lib/stats.ts";
 
 const run = promisify(execFile);
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
-const DENO = join(ROOT, "node_modules/.bin/deno");
-const SCRIPT = join(ROOT, "bench/deno/edge-budget.ts");
+const DENO = join(REPO_ROOT, "node_modules/.bin/deno");
+const SCRIPT = join(REPO_ROOT, "bench/deno/edge-budget.ts");
 const EDGE_CPU_MS = 2000;
 const EDGE_MEMORY_MB = 256;
 
@@ -87,7 +86,7 @@ export async function edgeBudget(ctx: FigureContext): Promise<FigureResult> {
       await db.sql`truncate public.bars`;
       const claim = await claimOneRun(db.sql, `EDGE_${r}`);
       const { stdout } = await run(DENO, ["run", "--allow-all", "--v8-flags=--expose-gc", SCRIPT, dir, String(bodies.length)], {
-        cwd: ROOT,
+        cwd: REPO_ROOT,
         maxBuffer: 16 * 2 ** 20,
         env: {
           PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", NO_COLOR: "1",

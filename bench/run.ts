@@ -1,8 +1,8 @@
 /**
- * `npm run bench [-- --quick] [-- --only queue,ingest]`: measures each figure
- * of issue 7 side by side with its baseline in the same run, prints a table of
- * medians and ratios, and writes bench/results/latest.json. Never part of
- * `npm test`.
+ * `npm run bench [-- --quick] [-- --only queue,ingest]`: measures each of the
+ * six performance figures side by side with its baseline in the same run,
+ * prints a table of medians and ratios, and writes bench/results/latest.json.
+ * Never part of `npm test`.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";

@@ -13,10 +13,11 @@
 import { Alpaca, TimeFrame } from "@alpacahq/alpaca-trade-api";
 import type { Sql } from "postgres";
 import { DEFAULT_SIM_KEY_ID, DEFAULT_SIM_SECRET, startAlpacaSim, type AlpacaSim } from "../scripts/alpaca-sim/index.ts";
+import { ALPACA_DATA_HOST } from "../supabase/functions/_shared/alpaca/config.ts";
 import type { FigureContext, FigureResult } from "./lib/context.ts";
 import { metric } from "./lib/metrics.ts";
 import { planSeed, SEED_BASKETS } from "./lib/seed.ts";
-import { drainKeepingInFlight, startBenchStack } from "./lib/stack.ts";
+import { drainByTicking, startBenchStack } from "./lib/stack.ts";
 import { fmt, sleep, sum } from "./lib/stats.ts";
 
 const FREE_PLAN_PER_MIN = 200;
@@ -71,7 +72,12 @@ async function oursRound(ctx: FigureContext, s: Settings): Promise<Round> {
     const perMinute = Math.round(FREE_PLAN_PER_MIN * s.timeScale);
     const stack = await startBenchStack(db, {
       sim: { rateLimitPerMin: FREE_PLAN_PER_MIN, timeScale: s.timeScale },
-      env: { ALPACA_REQUESTS_PER_MINUTE: String(perMinute), ALPACA_BURST: String(FREE_PLAN_PER_MIN), LOG_LEVEL: "warn" },
+      env: {
+        ALPACA_REQUESTS_PER_MINUTE: String(perMinute),
+        ALPACA_BURST: String(FREE_PLAN_PER_MIN),
+        ORCHESTRATOR_MAX_IN_FLIGHT: String(s.inFlight),
+        LOG_LEVEL: "warn",
+      },
     });
     try {
       await emptySimBucket(stack.sim);
@@ -79,7 +85,7 @@ async function oursRound(ctx: FigureContext, s: Settings): Promise<Round> {
       stack.sim.resetStats();
       const started = Date.now();
       const end = started + s.oursSeconds * 1000;
-      const drained = await drainKeepingInFlight(stack, { inFlight: s.inFlight, timeoutMs: s.oursSeconds * 1000 + 5000, stopWhen: () => Date.now() >= end });
+      const drained = await drainByTicking(stack, { timeoutMs: s.oursSeconds * 1000 + 5000, stopWhen: () => Date.now() >= end });
       const [{ bars }] = await db.sql<{ bars: string }[]>`select coalesce(sum(rows_written), 0)::text as bars from public.job_runs`;
       const seconds = (Date.now() - started) / 1000;
       const stats = stack.sim.stats();
@@ -113,8 +119,8 @@ async function naiveRound(ctx: FigureContext, s: Settings): Promise<Round> {
       secret: DEFAULT_SIM_SECRET,
       // The SDK's own limiter (200 per minute by default), scaled like the simulator's.
       rateLimit: { maxRequests: FREE_PLAN_PER_MIN, intervalMs: 60_000 / s.timeScale },
-      // The facade has no base-URL option (alpaca-bars-api.md section 12): rewrite the host.
-      middleware: [{ pre: ({ url, init }) => Promise.resolve({ url: url.replace("https://data.alpaca.markets", sim.url), init }) }],
+      // The SDK's Alpaca facade has no base-URL option for market data: rewrite the host.
+      middleware: [{ pre: ({ url, init }) => Promise.resolve({ url: url.replace(ALPACA_DATA_HOST, sim.url), init }) }],
     });
     const started = Date.now();
     const end = started + s.naiveSeconds * 1000;

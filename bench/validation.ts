@@ -4,7 +4,8 @@
  * runtime):  npx deno run -A bench/validation.ts [--rounds 200]
  * Both must reject every malformed bar before their times count.
  */
-import { MalformedBarError, toBarRow, toBarRowZod } from "../supabase/functions/_shared/alpaca/bar-row.ts";
+import { MalformedBarError, toBarRow } from "../supabase/functions/_shared/alpaca/bar-row.ts";
+import { toBarRowZod } from "./lib/bar-row-zod.ts";
 
 type Validate = (symbol: string, timeframe: string, raw: unknown) => unknown;
 

@@ -2,14 +2,13 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { cpus, loadavg, platform, release, totalmem } from "node:os";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { REPO_ROOT } from "../../scripts/lib/local-host.ts";
 import type { BenchPostgres } from "./db.ts";
-
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 function version(pkg: string): string | null {
   try {
-    return (JSON.parse(readFileSync(`${ROOT}node_modules/${pkg}/package.json`, "utf8")) as { version: string }).version;
+    return (JSON.parse(readFileSync(join(REPO_ROOT, "node_modules", pkg, "package.json"), "utf8")) as { version: string }).version;
   } catch {
     return null;
   }
@@ -17,7 +16,7 @@ function version(pkg: string): string | null {
 
 function quietly(cmd: string, args: string[]): string | null {
   try {
-    return execFileSync(cmd, args, { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    return execFileSync(cmd, args, { cwd: REPO_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
   } catch {
     return null;
   }
@@ -31,7 +30,7 @@ export function machineInfo(pg: BenchPostgres): Record<string, unknown> {
     memory: `${Math.round((totalmem() / 2 ** 30) * 10) / 10} GiB`,
     os: `${platform()} ${release()}`,
     node: process.version,
-    deno: quietly(`${ROOT}node_modules/.bin/deno`, ["--version"])?.split("\n")[0] ?? null,
+    deno: quietly(join(REPO_ROOT, "node_modules/.bin/deno"), ["--version"])?.split("\n")[0] ?? null,
     postgres: pg.version.split(",")[0],
     postgres_source: pg.source,
     postgres_settings: pg.settings,

@@ -4,7 +4,9 @@
  * The minimum of tests/helpers/stack.ts, without vitest.
  */
 import { DEFAULT_SIM_KEY_ID, DEFAULT_SIM_SECRET, startAlpacaSim, type AlpacaSim, type SimOptions } from "../../scripts/alpaca-sim/index.ts";
-import { findFreePort, startFunctionsGateway, type FunctionsGateway } from "../../scripts/gateway/spawn.ts";
+import { startFunctionsGateway, type FunctionsGateway } from "../../scripts/gateway/spawn.ts";
+import { freePort } from "../../scripts/lib/local-host.ts";
+import { createOrchestratorClient } from "../../scripts/lib/orchestrator-client.ts";
 import type { BenchDatabase } from "./db.ts";
 import { sleep } from "./stats.ts";
 
@@ -24,7 +26,7 @@ export async function startBenchStack(
   opts: { sim?: SimOptions; env?: Record<string, string> } = {},
 ): Promise<BenchStack> {
   const sim = await startAlpacaSim(opts.sim);
-  const port = await findFreePort();
+  const port = await freePort();
   const env: Record<string, string> = {
     SUPABASE_DB_URL: db.url,
     SUPABASE_SERVICE_ROLE_KEY: SERVICE_KEY,
@@ -42,19 +44,11 @@ export async function startBenchStack(
     await sim.close();
     throw err;
   }
+  const orchestrator = await createOrchestratorClient(gateway.url, SERVICE_KEY);
   return {
     sim,
     gateway,
-    async tick(maxRuns) {
-      const res = await fetch(`${gateway.url}/functions/v1/orchestrator`, {
-        method: "POST",
-        headers: { "content-type": "application/json", apikey: SERVICE_KEY },
-        body: JSON.stringify(maxRuns ? { maxRuns } : {}),
-      });
-      const text = await res.text();
-      if (res.status !== 200) throw new Error(`tick failed: ${res.status} ${text.slice(0, 300)}`);
-      return JSON.parse(text) as { claimed: number; dispatched: number; failed: number };
-    },
+    tick: (maxRuns) => orchestrator.tick(maxRuns || undefined),
     async open() {
       const rows = await db.sql<{ status: string; n: number }[]>`
         select status, count(*)::int as n from public.job_runs where status in ('queued', 'running') group by status`;
@@ -69,13 +63,13 @@ export async function startBenchStack(
 }
 
 /**
- * Ticks the orchestrator until every run is finished, keeping about
- * `inFlight` runs running (a scheduler that ticks as often as needed).
- * Returns the wall time in ms from the first tick to the last run's end.
+ * Ticks the orchestrator until every run is finished (a scheduler that ticks
+ * as often as needed). How many runs are in flight is the orchestrator's
+ * decision (ORCHESTRATOR_MAX_IN_FLIGHT), exactly as in production.
  */
-export async function drainKeepingInFlight(
+export async function drainByTicking(
   stack: BenchStack,
-  opts: { inFlight: number; pollMs?: number; timeoutMs: number; stopWhen?: () => boolean },
+  opts: { pollMs?: number; timeoutMs: number; stopWhen?: () => boolean },
 ): Promise<{ ms: number; ticks: number; timedOut: boolean }> {
   const started = Date.now();
   let ticks = 0;
@@ -83,9 +77,8 @@ export async function drainKeepingInFlight(
     const { queued, running } = await stack.open();
     if (queued + running === 0 || opts.stopWhen?.()) return { ms: Date.now() - started, ticks, timedOut: false };
     if (Date.now() - started > opts.timeoutMs) return { ms: Date.now() - started, ticks, timedOut: true };
-    const room = opts.inFlight - running;
-    if (queued > 0 && room > 0) {
-      await stack.tick(Math.min(room, 100));
+    if (queued > 0) {
+      await stack.tick(100);
       ticks++;
     }
     await sleep(opts.pollMs ?? 100);

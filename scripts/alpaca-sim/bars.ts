@@ -4,10 +4,9 @@
  * traded minute has no bar (no zero-fill). Week and month buckets aggregate
  * the day-level bars of their sessions (see daily-bars.ts).
  */
-import { sessionAtOrAfter, type Session } from "./calendar.ts";
+import { sessionAtOrAfter, type Session, type Timeframe } from "../lib/market-calendar/index.ts";
 import { sessionDayBar } from "./daily-bars.ts";
 import { type MinuteBarSource, type RawBar, round } from "./minute-bars.ts";
-import type { Timeframe } from "./timeframe.ts";
 
 const MINUTE = 60_000;
 

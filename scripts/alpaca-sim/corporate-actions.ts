@@ -4,7 +4,7 @@
  * scale price (÷ ratio) and volume (× ratio); dividends and spin-offs scale
  * price only (× factor < 1).
  */
-import { nyMidnight, parseDay } from "./civil-date.ts";
+import { nyMidnight, parseDay } from "../lib/market-calendar/index.ts";
 
 export type ActionKind = "split" | "dividend" | "spin-off";
 

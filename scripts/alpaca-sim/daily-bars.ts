@@ -6,7 +6,7 @@
  * the day's expected minute volume times a daily factor, so 1Day v is close to
  * but, as on Alpaca, not exactly Σ of the minute volumes.
  */
-import type { Session } from "./calendar.ts";
+import type { Session } from "../lib/market-calendar/index.ts";
 import { adjust, continuousPrice, type MinuteBarSource, type RawBar, round, roundPrice } from "./minute-bars.ts";
 import { unit } from "./random.ts";
 

@@ -3,7 +3,7 @@
  * `time.Parse` errors. This reproduces them for the `2006-01-02` layout and
  * parses RFC-3339 (any offset, up to nanoseconds) and date-only values.
  */
-import { daysFromCivil, daysInMonth, MS_PER_MINUTE } from "./civil-date.ts";
+import { daysFromCivil, daysInMonth, MS_PER_MINUTE } from "../lib/market-calendar/index.ts";
 
 const quote = (s: string) => JSON.stringify(s);
 

@@ -1,7 +1,7 @@
 /**
  * In-process Alpaca historical-bars simulator: `startAlpacaSim()` listens on
  * a local port and serves `GET /v2/stocks/bars` and `GET /v2/stocks/{symbol}/bars`
- * closely enough for the official SDK (see shared/reference/alpaca-bars-api.md).
+ * closely enough for the official SDK, following Alpaca's documented and observed behaviour.
  */
 import type { AddressInfo } from "node:net";
 import type { FaultSpec } from "./faults.ts";

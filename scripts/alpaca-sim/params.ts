@@ -1,13 +1,12 @@
 /**
  * Query validation for both bars endpoints, with Alpaca's statuses and
- * messages (reference §2, §4, §5, §8). Checks run in a fixed order and the
+ * messages, as the real API answers them. Checks run in a fixed order and the
  * first failure wins. Produces the walk query plus paging parameters.
  */
-import { formatDay, nyDayOf, nyMidnight, parseDay } from "./civil-date.ts";
+import { formatDay, nyDayOf, nyMidnight, parseDay, parseTimeframe } from "../lib/market-calendar/index.ts";
 import { parseAdjustment } from "./corporate-actions.ts";
 import { goDateLayoutError, parseRfc3339 } from "./go-time.ts";
 import { isWellFormedSymbol } from "./symbols.ts";
-import { parseTimeframe } from "./timeframe.ts";
 import { decodePageToken, type DecodedToken } from "./tokens.ts";
 import type { WalkQuery } from "./walk.ts";
 
@@ -104,7 +103,7 @@ export function parseBarsRequest(
     const currency = params.get("currency") ?? undefined;
     if (currency !== undefined && !/^[A-Z]{3}$/.test(currency)) bad(`invalid currency: ${currency}`);
 
-    // Plans without real-time SIP see SIP only up to 15 minutes ago (reference §5).
+    // Plans without real-time SIP see SIP only up to 15 minutes ago (Alpaca's basic-plan rule).
     const realtime = plan === "algo_trader_plus" || feedParam === "iex";
     const endMs = end ?? (realtime ? nowMs : nowMs - RECENT_MS);
     const todayMidnight = nyMidnight(nyDayOf(nowMs));

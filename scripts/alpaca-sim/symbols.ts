@@ -7,7 +7,7 @@
  * Bars belong to an *entity* (the company), so a renamed ticker shows the same
  * history under either label.
  */
-import { nyMidnight, parseDay } from "./civil-date.ts";
+import { nyMidnight, parseDay } from "../lib/market-calendar/index.ts";
 import { hashString, unit } from "./random.ts";
 
 /** Upper-case tickers with an optional class suffix: AAPL, BRK.B, BRK/B. */

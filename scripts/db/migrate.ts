@@ -1,11 +1,12 @@
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import postgres from "postgres";
+import { REPO_ROOT } from "../lib/local-host.ts";
 
 const run = promisify(execFile);
-export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const bootstrapFile = fileURLToPath(new URL("./bootstrap-local.sql", import.meta.url));
 
 /** True when the database is a Supabase project (it has Supabase's admin role). */
@@ -43,12 +44,12 @@ function withSslDisabledForLoopback(url: string): string {
 export async function migrateDatabase(url: string): Promise<{ bootstrapped: boolean; output: string }> {
   const bootstrapped = !(await isSupabaseDatabase(url));
   if (bootstrapped) await bootstrapLocalDatabase(url);
-  const cli = fileURLToPath(new URL("../../node_modules/.bin/supabase", import.meta.url));
+  const cli = join(REPO_ROOT, "node_modules/.bin/supabase");
   try {
     const { stdout, stderr } = await run(
       cli,
       ["db", "push", "--db-url", withSslDisabledForLoopback(url), "--include-all", "--yes"],
-      { cwd: repoRoot, env: { ...process.env, DO_NOT_TRACK: "1", SUPABASE_TELEMETRY_DISABLED: "1" } },
+      { cwd: REPO_ROOT, env: { ...process.env, DO_NOT_TRACK: "1", SUPABASE_TELEMETRY_DISABLED: "1" } },
     );
     return { bootstrapped, output: `${stdout}${stderr}` };
   } catch (err) {

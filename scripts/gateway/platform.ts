@@ -8,6 +8,7 @@
  * code in an `sb-error-code` header. Responses produced by a function pass
  * through untouched.
  */
+import { constantTimeEqual } from "../../supabase/functions/_shared/auth.ts";
 
 export const FUNCTIONS_PREFIX = "/functions/v1";
 export const HEALTH_PATHS: readonly string[] = ["/_internal/health", `${FUNCTIONS_PREFIX}/_internal/health`];
@@ -62,18 +63,6 @@ export function routeOf(pathname: string): Route {
   return { kind: "function", name, functionPath };
 }
 
-const encoder = new TextEncoder();
-
-/** Compares without an early exit, so the time taken does not reveal how much of a key matched. */
-export function timingSafeEqual(a: string, b: string): boolean {
-  const ea = encoder.encode(a);
-  const eb = encoder.encode(b);
-  const len = Math.max(ea.length, eb.length);
-  let diff = ea.length ^ eb.length;
-  for (let i = 0; i < len; i++) diff |= (ea[i] ?? 0) ^ (eb[i] ?? 0);
-  return diff === 0;
-}
-
 /** The credentials a request presents: the `apikey` header and an `Authorization: Bearer` token. */
 export function presentedKeys(headers: Headers): string[] {
   const keys: string[] = [];
@@ -92,7 +81,7 @@ export function checkKey(headers: Headers, accepted: readonly string[]): Gateway
   const presented = presentedKeys(headers);
   if (presented.length === 0) return ERRORS.noAuthHeader;
   let ok = false;
-  for (const p of presented) for (const k of accepted) ok = timingSafeEqual(p, k) || ok;
+  for (const p of presented) for (const k of accepted) ok = constantTimeEqual(p, k) || ok;
   if (ok) return null;
   const looksLikeJwt = presented.some((p) => p.split(".").length === 3);
   return looksLikeJwt ? ERRORS.invalidJwt : ERRORS.invalidJwtFormat;

@@ -1,18 +1,15 @@
 /**
- * Starts the Deno functions gateway (scripts/functions-gateway.ts) as a child
+ * Starts the Deno functions gateway (scripts/gateway.ts) as a child
  * process, for tests, `npm start` and benchmarks.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
-import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
+import { freePort, REPO_ROOT } from "../lib/local-host.ts";
 import { READY_LINE_PREFIX } from "./platform.ts";
 
-const REPO_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const DENO_BIN = resolve(REPO_ROOT, "node_modules/.bin/deno");
-const GATEWAY_SCRIPT = resolve(REPO_ROOT, "scripts/functions-gateway.ts");
+const GATEWAY_SCRIPT = resolve(REPO_ROOT, "scripts/gateway.ts");
 
 export interface StartFunctionsGatewayOptions {
   /** Merged onto a minimal environment (PATH, HOME, DENO_DIR if set, NO_COLOR); the keys, DB URL, etc. */
@@ -48,16 +45,6 @@ export interface FunctionsGateway {
   logs(): string[];
 }
 
-export async function findFreePort(host = "127.0.0.1"): Promise<number> {
-  const server = createServer();
-  server.listen(0, host);
-  await once(server, "listening");
-  const address = server.address();
-  await new Promise<void>((done) => server.close(() => done()));
-  if (!address || typeof address === "string") throw new Error("could not find a free port");
-  return address.port;
-}
-
 function minimalEnv(): Record<string, string> {
   const env: Record<string, string> = { NO_COLOR: "1" };
   for (const name of ["PATH", "HOME", "DENO_DIR"]) {
@@ -74,7 +61,7 @@ export async function startFunctionsGateway(options: StartFunctionsGatewayOption
 
   const requestedPort = options.port ?? (env.FUNCTIONS_PORT !== undefined ? Number(env.FUNCTIONS_PORT) : 54321);
   const host = env.FUNCTIONS_HOST ?? "127.0.0.1";
-  const port = requestedPort === 0 ? await findFreePort(host === "0.0.0.0" ? "127.0.0.1" : host) : requestedPort;
+  const port = requestedPort === 0 ? await freePort(host === "0.0.0.0" ? "127.0.0.1" : host) : requestedPort;
   env.FUNCTIONS_PORT = String(port);
   if (options.functionsDir !== undefined) env.FUNCTIONS_DIR = resolve(REPO_ROOT, options.functionsDir);
 

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { BASKET_NAME, TICKER, TIMEFRAME } from "../../supabase/functions/_shared/slice.ts";
-import { nyMidnight, parseDay } from "../alpaca-sim/civil-date.ts";
+import { nyMidnight, parseDay } from "../lib/market-calendar/index.ts";
 import { UsageError } from "./cli-errors.ts";
 
 export const Ticker = z.string().regex(TICKER, {

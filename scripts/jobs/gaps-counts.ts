@@ -5,11 +5,19 @@
  * Alpaca simulator, its exact ground truth.
  */
 import type { Sql } from "postgres";
-import { isHalfDay, isTradingDay, nyDay, sessionBounds } from "../alpaca-sim/calendar.ts";
-import { formatDay, nyDayOf } from "../alpaca-sim/civil-date.ts";
 import { expectedBars } from "../alpaca-sim/ground-truth.ts";
 import type { DataFeed } from "../alpaca-sim/minute-bars.ts";
-import { bucketFloor, bucketNext, parseTimeframe } from "../alpaca-sim/timeframe.ts";
+import {
+  bucketFloor,
+  bucketNext,
+  formatDay,
+  isHalfDay,
+  isTradingDay,
+  nyDay,
+  nyDayOf,
+  parseTimeframe,
+  sessionBounds,
+} from "../lib/market-calendar/index.ts";
 
 export interface GapQuery {
   symbols: string[];

@@ -4,6 +4,7 @@
  */
 import type { Command } from "commander";
 import { z } from "zod";
+import { invokeOrchestrator } from "../lib/orchestrator-client.ts";
 import { registerSecret, UsageError } from "./cli-errors.ts";
 import { intFlag, parseFlags } from "./flags.ts";
 import { printJson } from "./format.ts";
@@ -16,9 +17,6 @@ interface TickOptions {
   maxRuns?: string;
   json?: boolean;
 }
-
-export type { TickCounts } from "../../supabase/functions/orchestrator/handler.ts";
-import type { TickCounts } from "../../supabase/functions/orchestrator/handler.ts";
 
 const TickFlags = z.object({
   url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL such as http://127.0.0.1:54321" }),
@@ -41,56 +39,4 @@ export function registerTick(program: Command): void {
       console.log(`tick: requeued ${counts.requeued}, claimed ${counts.claimed} (single ${counts.single}, ` +
         `batch ${counts.batch}), dispatched ${counts.dispatched}, failed ${counts.failed}`);
     });
-}
-
-/** Node 20 has no global WebSocket, which supabase-js demands at construction; the CLI never opens a channel. */
-class NoRealtime {
-  constructor() {
-    throw new Error("the jobs CLI does not use realtime");
-  }
-}
-
-/** supabase-js warns on import that Node 20 is deprecated; the project pins Node 20 (package.json engines). */
-async function loadSupabase() {
-  const warn = console.warn;
-  console.warn = (...args: unknown[]) => {
-    if (!String(args[0]).includes("Node.js 20 and below are deprecated")) warn(...args);
-  };
-  try {
-    return await import("@supabase/supabase-js");
-  } finally {
-    console.warn = warn;
-  }
-}
-
-export async function invokeOrchestrator(url: string, key: string, maxRuns?: number): Promise<TickCounts> {
-  const { createClient, FunctionsFetchError, FunctionsHttpError, FunctionsRelayError } = await loadSupabase();
-  const client = createClient(url, key, {
-    auth: { persistSession: false, autoRefreshToken: false },
-    realtime: { transport: NoRealtime as never },
-  });
-  const { data, error } = await client.functions.invoke<TickCounts>("orchestrator", {
-    body: maxRuns === undefined ? {} : { maxRuns },
-  });
-  if (error instanceof FunctionsHttpError) {
-    const res = error.context as Response;
-    const text = await res.text().catch(() => "");
-    let detail = text;
-    try {
-      const body = JSON.parse(text) as { error?: string; message?: string };
-      detail = body.message ?? body.error ?? text;
-    } catch {
-      // not JSON: show the text
-    }
-    const hint = res.status === 401 ? " (is the key the project's secret / service_role key?)" : "";
-    throw new Error(`the orchestrator answered ${res.status}: ${detail.slice(0, 500)}${hint}`);
-  }
-  if (error instanceof FunctionsFetchError || error instanceof FunctionsRelayError) {
-    const context = error.context as { message?: string; cause?: { code?: string; message?: string } } | undefined;
-    const cause = context?.cause?.code ?? context?.cause?.message ?? context?.message ?? error.message;
-    throw new Error(`cannot reach ${url}/functions/v1/orchestrator: ${cause}`);
-  }
-  if (error) throw error;
-  if (!data || typeof data !== "object") throw new Error(`unexpected answer from the orchestrator: ${JSON.stringify(data)}`);
-  return data;
 }

@@ -1,5 +1,5 @@
 /**
- * The old system's two US baskets (shared/seed): US_BATCH_1 with 50 symbols
+ * The old system's two US baskets: US_BATCH_1 with 50 symbols
  * (AAPL, MSFT, NVDA, …) and US_BATCH_2 with 11 (TMUS, TSLA, UNH, …).
  */
 export const US_BATCH_1 = [

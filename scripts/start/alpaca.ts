@@ -6,7 +6,8 @@
 import { once } from "node:events";
 import { Worker } from "node:worker_threads";
 import { DEFAULT_SIM_KEY_ID, DEFAULT_SIM_SECRET, type SimOptions } from "../alpaca-sim/index.ts";
-import { REAL_ALPACA_URL, type StartEnv } from "./options.ts";
+import { ALPACA_DATA_HOST } from "../../supabase/functions/_shared/alpaca/config.ts";
+import type { StartEnv } from "./options.ts";
 
 export interface AlpacaSource {
   simulated: boolean;
@@ -66,7 +67,7 @@ async function startSimulator(rateLimitPerMin: number, say: (text: string) => vo
 export async function startAlpaca(env: StartEnv, say: (text: string) => void): Promise<AlpacaSource> {
   const requestsPerMinute = String(env.ALPACA_REQUESTS_PER_MINUTE);
   if (env.APCA_API_KEY_ID && env.APCA_API_SECRET_KEY) {
-    const url = env.ALPACA_DATA_URL ?? REAL_ALPACA_URL;
+    const url = env.ALPACA_DATA_URL ?? ALPACA_DATA_HOST;
     return {
       simulated: false,
       url,

@@ -6,7 +6,8 @@ import { access, chmod, mkdir, readFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type EmbeddedDb, freePort, startEmbeddedPostgres } from "../db/embedded.ts";
+import { type EmbeddedDb, startEmbeddedPostgres } from "../db/embedded.ts";
+import { freePort } from "../lib/local-host.ts";
 
 export interface EmbeddedDatabase {
   url: string;

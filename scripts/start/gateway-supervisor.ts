@@ -5,7 +5,8 @@
  */
 import { createWriteStream } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { findFreePort, type FunctionsGateway, type GatewayExit, startFunctionsGateway } from "../gateway/spawn.ts";
+import { type FunctionsGateway, type GatewayExit, startFunctionsGateway } from "../gateway/spawn.ts";
+import { freePort } from "../lib/local-host.ts";
 
 export interface SupervisorOptions {
   /** The functions' environment; SUPABASE_URL is set here to the gateway's own URL. */
@@ -38,7 +39,7 @@ const SHUTDOWN_LINE = '"msg":"shutdown requested"';
 
 export async function startSupervisedGateway(opts: SupervisorOptions): Promise<SupervisedGateway> {
   const { maxRestarts = 5, restartWindowMs = 10 * 60_000, shutdownTimeoutMs = 5_000 } = opts;
-  const port = opts.port || (await findFreePort());
+  const port = opts.port || (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const env = { ...opts.env, SUPABASE_URL: url, GATEWAY_SHUTDOWN_TIMEOUT_MS: String(shutdownTimeoutMs) };
   const log = createWriteStream(opts.logFile, { flags: "a" });

@@ -8,7 +8,6 @@ import { z } from "zod";
 import { SEED_BASKETS } from "../lib/seed-baskets.ts";
 import { defaultDemoRange, demoStartFor, parseRangeBound } from "./range.ts";
 
-export const REAL_ALPACA_URL = "https://data.alpaca.markets";
 /** Supabase's local database port, tried first for the embedded server. */
 export const DEFAULT_EMBEDDED_PG_PORT = 54322;
 export const DEFAULT_BASKET_SIZE = 50;

@@ -3,9 +3,9 @@
  * loop), show progress until the queue drains, then the status table.
  */
 import type { Sql } from "postgres";
+import { createOrchestratorClient } from "../lib/orchestrator-client.ts";
 import type { Lifecycle } from "./lifecycle.ts";
 import type { Basket, StartOptions } from "./options.ts";
-import { tickWithin } from "./orchestrator-tick.ts";
 import { describeError, type Output } from "./output.ts";
 import { definitionsWithOpenWork, planBackfill } from "./plan.ts";
 import { createProgressView } from "./progress-view.ts";
@@ -32,6 +32,8 @@ interface RunContext {
 }
 
 const INDENT = " ".repeat(19);
+/** A tick only claims and hands slices over (workers answer 202), so 30 s means the gateway is stuck. */
+const TICK_TIMEOUT_MS = 30_000;
 
 /** Prints at most one line per `everyMs` for a recurring problem, with how many were folded in. */
 function throttled(out: Output, everyMs: number) {
@@ -74,9 +76,12 @@ async function schedule({ opts, out, life, sql, stack }: RunContext): Promise<vo
     return;
   }
   const report = throttled(out, 10_000);
+  const orchestrator = await createOrchestratorClient(stack.gateway.url, stack.serviceKey, { timeoutMs: TICK_TIMEOUT_MS });
+  // The orchestrator alone caps runs in flight (bringUpStack gave it --max-runs); a tick may
+  // claim up to the whole cap, so the cap, not a per-tick default, decides how many start.
   const loop = startTickLoop(
     opts.tickIntervalMs,
-    async () => void (await tickWithin(sql, stack.gateway.url, stack.serviceKey, opts.maxRunsInFlight)),
+    async () => void (await orchestrator.tick(opts.maxRunsInFlight)),
     (err) => report(`tick failed: ${describeError(err)}`),
   );
   life.defer("the ticks", () => loop.stop());

@@ -11,6 +11,7 @@ import { migrateDatabase } from "../db/migrate.ts";
 import { startAlpaca } from "./alpaca.ts";
 import { startDatabase, type Database } from "./database.ts";
 import { startSupervisedGateway, type SupervisedGateway } from "./gateway-supervisor.ts";
+import { orchestratorInFlightCap } from "./in-flight-cap.ts";
 import type { Lifecycle } from "./lifecycle.ts";
 import type { StartOptions } from "./options.ts";
 import { hidePasswords, passwordOf, type Output } from "./output.ts";
@@ -91,6 +92,11 @@ export async function bringUpStack(opts: StartOptions, out: Output, life: Lifecy
       SUPABASE_SERVICE_ROLE_KEY: serviceKey,
       JOB_LEASE_SECONDS: String(env.JOB_LEASE_SECONDS),
       LOG_LEVEL: env.LOG_LEVEL,
+      ORCHESTRATOR_MAX_IN_FLIGHT: orchestratorInFlightCap(
+        opts.maxRunsInFlight,
+        env.ALPACA_REQUESTS_PER_MINUTE,
+        process.env.ORCHESTRATOR_MAX_IN_FLIGHT,
+      ),
     },
     port: env.FUNCTIONS_PORT ?? 0,
     logFile,

@@ -38,28 +38,27 @@ export function fakeQueue(over: Partial<FakeQueue> = {}): FakeQueue {
     expired: 0,
     completeResult: true,
     failResult: "queued",
-    requeueExpired: async () => q.expired,
-    countRunning: async () => q.running,
-    claim: async (worker, limit, leaseSeconds) => {
+    requeueExpired: () => Promise.resolve(q.expired),
+    countRunning: () => Promise.resolve(q.running),
+    claim: (worker, limit, leaseSeconds) => {
       q.claimedWith = { worker, limit, leaseSeconds };
       const rows = q.claimable.slice(0, limit).map((r) => ({ ...r, locked_by: worker }));
       q.claimable = [];
-      return rows;
+      return Promise.resolve(rows);
     },
-    savePage: async (claim, _timeframe, bars, next, _lease, completeAs) => {
+    savePage: (claim, _timeframe, bars, next, _lease, completeAs) => {
       const page = q.calls.filter((c) => c.op === "savePage").length + 1;
-      if (q.loseLeaseAtPage !== undefined && page >= q.loseLeaseAtPage) throw new LeaseLostError("lease lost");
+      if (q.loseLeaseAtPage !== undefined && page >= q.loseLeaseAtPage) return Promise.reject(new LeaseLostError("lease lost"));
       q.calls.push({ op: "savePage", claim, bars: bars.length, next, completeAs });
-      return bars.length;
+      return Promise.resolve(bars.length);
     },
-    complete: async (claim, handledBy) => {
+    complete: (claim, handledBy) => {
       q.calls.push({ op: "complete", claim, handledBy });
-      return q.completeResult;
+      return Promise.resolve(q.completeResult);
     },
-    fail: async (claim, kind, message, opts = {}) => {
+    fail: (claim, kind, message, opts = {}) => {
       q.calls.push({ op: "fail", claim, kind, message, opts });
-      if (q.failResult instanceof Error) throw q.failResult;
-      return q.failResult;
+      return q.failResult instanceof Error ? Promise.reject(q.failResult) : Promise.resolve(q.failResult);
     },
     ...over,
   };

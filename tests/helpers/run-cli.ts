@@ -1,10 +1,10 @@
 /** Runs the jobs CLI as operators do: a subprocess of tsx, with its own environment. */
 import { execFile } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import type { Sql } from "postgres";
+import { REPO_ROOT } from "../../scripts/lib/local-host.ts";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
-const tsx = `${root}node_modules/.bin/tsx`;
+const tsx = join(REPO_ROOT, "node_modules/.bin/tsx");
 
 export interface CliResult {
   code: number;
@@ -22,7 +22,7 @@ export function runJobs(args: string[], env: Record<string, string | undefined> 
     else merged[k] = v;
   }
   return new Promise((resolve) => {
-    execFile(tsx, ["scripts/jobs.ts", ...args], { cwd: root, env: merged, timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(tsx, ["scripts/jobs.ts", ...args], { cwd: REPO_ROOT, env: merged, timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });

@@ -7,13 +7,12 @@ import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { connect } from "node:net";
 import { constants, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { countBars } from "../../scripts/alpaca-sim/ground-truth.ts";
+import { REPO_ROOT } from "../../scripts/lib/local-host.ts";
 import { SEED_BASKETS } from "../../scripts/lib/seed-baskets.ts";
 
-const REPO = resolve(fileURLToPath(new URL("../..", import.meta.url)));
-const TSX = join(REPO, "node_modules/.bin/tsx");
+const TSX = join(REPO_ROOT, "node_modules/.bin/tsx");
 
 export interface StartProcess {
   child: ChildProcess;
@@ -40,7 +39,7 @@ export function runStart(args: string[], env: Record<string, string> = {}): Star
   // Isolated from whatever the test run itself uses: embedded Postgres, the simulator.
   for (const k of ["DATABASE_URL", "APCA_API_KEY_ID", "APCA_API_SECRET_KEY", "ALPACA_DATA_URL", "FUNCTIONS_PORT"]) delete base[k];
   const child = spawn(TSX, ["scripts/start.ts", ...args], {
-    cwd: REPO,
+    cwd: REPO_ROOT,
     env: { ...base, EMBEDDED_PG_PORT: "0", NO_COLOR: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,

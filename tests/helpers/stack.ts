@@ -5,7 +5,8 @@
 import type { Sql } from "postgres";
 import { DEFAULT_SIM_KEY_ID, DEFAULT_SIM_SECRET, startAlpacaSim, type AlpacaSim, type SimOptions } from "../../scripts/alpaca-sim/index.ts";
 import { expectedBars } from "../../scripts/alpaca-sim/ground-truth.ts";
-import { findFreePort, startFunctionsGateway, type FunctionsGateway } from "../../scripts/gateway/spawn.ts";
+import { startFunctionsGateway, type FunctionsGateway } from "../../scripts/gateway/spawn.ts";
+import { freePort as findFreePort } from "../../scripts/lib/local-host.ts";
 import { createTestDb, type TestDb } from "./db.ts";
 
 export const SERVICE_KEY = "test-service-key-0123456789";

@@ -6,8 +6,8 @@ import {
   sessionAtOrAfter,
   sessionBounds,
   tradingSessions,
-} from "../../scripts/alpaca-sim/calendar.ts";
-import { formatDay, nyMidnight, nyOffsetMinutes, parseDay } from "../../scripts/alpaca-sim/civil-date.ts";
+} from "../../scripts/lib/market-calendar/calendar.ts";
+import { formatDay, nyMidnight, nyOffsetMinutes, parseDay } from "../../scripts/lib/market-calendar/civil-date.ts";
 
 /** NYSE's published full-day closures. */
 const NYSE_HOLIDAYS: Record<number, string[]> = {

@@ -6,8 +6,8 @@ import {
   ERRORS,
   parseVerifyJwt,
   routeOf,
-  timingSafeEqual,
 } from "../../scripts/gateway/platform.ts";
+import { constantTimeEqual } from "../../supabase/functions/_shared/auth.ts";
 
 describe("gateway platform rules", () => {
   it("routes /functions/v1/<name>/... and strips the prefix", () => {
@@ -21,11 +21,11 @@ describe("gateway platform rules", () => {
   });
 
   it("compares keys in full", () => {
-    expect(timingSafeEqual("abc", "abc")).toBe(true);
-    expect(timingSafeEqual("abc", "abd")).toBe(false);
-    expect(timingSafeEqual("abc", "abcd")).toBe(false);
-    expect(timingSafeEqual("", "")).toBe(true);
-    expect(timingSafeEqual("é", "e")).toBe(false);
+    expect(constantTimeEqual("abc", "abc")).toBe(true);
+    expect(constantTimeEqual("abc", "abd")).toBe(false);
+    expect(constantTimeEqual("abc", "abcd")).toBe(false);
+    expect(constantTimeEqual("", "")).toBe(true);
+    expect(constantTimeEqual("é", "e")).toBe(false);
   });
 
   it("accepts the key in apikey or Authorization: Bearer", () => {

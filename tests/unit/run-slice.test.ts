@@ -18,7 +18,10 @@ function deps(queue: FakeQueue, pages: SliceDeps["pages"], over: Partial<SliceDe
     log,
     pages,
     leaseSeconds: 180,
-    sleep: async (ms) => void sleeps.push(ms),
+    sleep: (ms) => {
+      sleeps.push(ms);
+      return Promise.resolve();
+    },
     now: () => (clock += 5),
     redact: (t) => t.replaceAll("s3cret", "[REDACTED]"),
     ...over,

@@ -22,7 +22,10 @@ function deps(queue: FakeQueue, over: Partial<OrchestratorDeps> = {}) {
     maxRunsPerTick: 30,
     maxInFlight: 20,
     dispatchConcurrency: 4,
-    invoke: async (fn, slice) => void invoked.push({ fn, slice }),
+    invoke: (fn, slice) => {
+      invoked.push({ fn, slice });
+      return Promise.resolve();
+    },
     newWorkerId: () => "orchestrator:t1",
     redact: (t) => t.replaceAll(KEY, "[REDACTED]"),
     ...over,
@@ -91,9 +94,10 @@ describe("tick", () => {
   it("records a dispatch failure as retryable against the route, with secrets masked, and goes on with the rest", async () => {
     const queue = fakeQueue({ claimable: rows() });
     const { d, invoked, log } = deps(queue, {
-      invoke: async (fn, slice) => {
-        if (slice.runId === "2") throw new Error(`HTTP 503 from gateway (key ${KEY})`);
+      invoke: (fn, slice) => {
+        if (slice.runId === "2") return Promise.reject(new Error(`HTTP 503 from gateway (key ${KEY})`));
         invoked.push({ fn, slice });
+        return Promise.resolve();
       },
     });
     const counts = await tick(d, 30);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bucketCeil, bucketFloor, bucketNext, parseTimeframe } from "../../scripts/alpaca-sim/timeframe.ts";
+import { bucketCeil, bucketFloor, bucketNext, parseTimeframe } from "../../scripts/lib/market-calendar/timeframe.ts";
 import { decodePageToken, encodePageToken } from "../../scripts/alpaca-sim/tokens.ts";
 
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -1,4 +1,5 @@
 /** Gateway configuration, read once from the environment; every problem is reported at once. */
+import { REPO_ROOT } from "../../lib/local-host.ts";
 import { envFlag, parseVerifyJwt } from "../platform.ts";
 
 export interface GatewayConfig {
@@ -16,8 +17,6 @@ export interface GatewayConfig {
   verifyByFunction: Map<string, boolean>;
   acceptedKeys: string[];
 }
-
-export const REPO_ROOT = new URL("../../../", import.meta.url).pathname.replace(/\/$/, "");
 
 function resolvePath(p: string): string {
   return p.startsWith("/") ? p : `${REPO_ROOT}/${p}`.replace(/\/\.\//g, "/");

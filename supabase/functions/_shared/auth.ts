@@ -1,10 +1,13 @@
 /**
  * Service-key check for every function: the key in `apikey` or
  * `Authorization: Bearer`, compared in constant time against each accepted key.
+ * Free of Deno and Node APIs: the local functions gateway (Deno) and its Node
+ * tests import `constantTimeEqual` from here too.
  */
 const encoder = new TextEncoder();
 
-function constantTimeEqual(a: string, b: string): boolean {
+/** Compares without an early exit, so the time taken does not reveal how much of a key matched. */
+export function constantTimeEqual(a: string, b: string): boolean {
   const x = encoder.encode(a);
   const y = encoder.encode(b);
   // Compare over the longer length so timing does not reveal a prefix match.

@@ -4,10 +4,9 @@
  * values never appear in it.
  */
 import { z } from "zod";
+import { ALPACA_DATA_HOST } from "./alpaca/config.ts";
 
 export type GetEnv = (name: string) => string | undefined;
-
-const ALPACA_HOST = "https://data.alpaca.markets";
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -21,7 +20,7 @@ const Env = z.object({
   }),
   alpacaKeyId: z.string({ error: "APCA_API_KEY_ID is required" }).min(1),
   alpacaSecretKey: z.string({ error: "APCA_API_SECRET_KEY is required" }).min(1),
-  alpacaBaseUrl: z.url({ error: "ALPACA_DATA_URL must be a URL" }).default(ALPACA_HOST),
+  alpacaBaseUrl: z.url({ error: "ALPACA_DATA_URL must be a URL" }).default(ALPACA_DATA_HOST),
   alpacaRequestsPerMinute: positiveInt(200),
   /** Bucket capacity; defaults to one minute's worth, like Alpaca's own bucket. */
   alpacaBurst: z.coerce.number().int().positive().optional(),
@@ -88,7 +87,7 @@ export const REQUESTS_PER_SLICE = 10;
  * Runs worth having in flight: enough to spend one minute of the shared Alpaca
  * budget, no more (more would only wait for tokens, holding leases).
  */
-export function inFlightTarget(config: FunctionConfig): number {
+export function inFlightTarget(config: Pick<FunctionConfig, "maxInFlight" | "alpacaRequestsPerMinute">): number {
   return config.maxInFlight ?? Math.max(1, Math.ceil(config.alpacaRequestsPerMinute / REQUESTS_PER_SLICE));
 }
 

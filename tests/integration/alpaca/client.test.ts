@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectedBars, type GroundTruthQuery } from "../../../scripts/alpaca-sim/ground-truth.ts";
 import { type AlpacaSim, DEFAULT_SIM_KEY_ID, DEFAULT_SIM_SECRET } from "../../../scripts/alpaca-sim/index.ts";
 import {
-  alpacaConfigFromEnv,
   type BarRow,
   type BarsQuery,
   createAlpacaBarsClient,
@@ -11,7 +10,8 @@ import {
   MalformedBarError,
   toBarRow,
 } from "../../../supabase/functions/_shared/alpaca/index.ts";
-import { toBarRowZod } from "../../../supabase/functions/_shared/alpaca/bar-row.ts";
+import { alpacaConfigFromEnv } from "../../../bench/lib/alpaca-env.ts";
+import { toBarRowZod } from "../../../bench/lib/bar-row-zod.ts";
 import { PermanentError } from "../../../supabase/functions/_shared/errors.ts";
 import { SIM_NOW, startTestSim } from "./sim-helpers.ts";
 

@@ -1,5 +1,5 @@
 /**
- * The old system's status page (shared/seed/000_76cbc1824dd3a7c1.txt) lists
+ * The status page of the system this one replaces lists
  * three monitoring queries operators already run. They are copied here
  * verbatim and must keep working against this schema.
  */

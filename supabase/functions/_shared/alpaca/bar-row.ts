@@ -1,11 +1,10 @@
 /**
  * The boundary between Alpaca's raw bar JSON (`t,o,h,l,c,v,n,vw`) and our
- * typed row. Two equivalent validators exist so bench/validation.ts can
- * compare them; the client uses the hand-written guard: in Deno 2.9 it costs
- * ≈0.4 ms per 10,000 bars against ≈3.5 ms for the zod schema, and both
- * reject the same malformed bars.
+ * typed row: a hand-written guard, because it is the hot path (every bar). In
+ * Deno 2.9 it costs ≈0.4 ms per 10,000 bars against ≈3.5 ms for the
+ * equivalent zod schema (bench/lib/bar-row-zod.ts, compared by
+ * bench/validation.ts), and both reject the same malformed bars.
  */
-import { z } from "zod";
 import type { BarRow } from "./types.ts";
 
 export type { BarRow };
@@ -45,7 +44,7 @@ function isCanonicalUtcSeconds(t: string): boolean {
 }
 
 /** Canonical UTC form; undefined for a malformed or impossible timestamp. */
-function canonicalTs(t: string): string | undefined {
+export function canonicalTs(t: string): string | undefined {
   if (isCanonicalUtcSeconds(t)) return t;
   if (!RFC3339.test(t)) return undefined;
   const ms = Date.parse(t);
@@ -73,25 +72,4 @@ export function toBarRow(symbol: string, timeframe: string, raw: unknown): BarRo
   if (!isCount(b.n)) throw new MalformedBarError(`bad n: ${JSON.stringify(b.n)}`);
   if (!isPrice(b.vw)) throw new MalformedBarError(`bad vw: ${JSON.stringify(b.vw)}`);
   return { symbol, timeframe, ts, open: b.o, high: b.h, low: b.l, close: b.c, volume: b.v, trade_count: b.n, vwap: b.vw };
-}
-
-const price = z.number().positive(); // zod 4 numbers reject NaN and ±Infinity
-const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-export const rawBarSchema = z.object({
-  t: z.string().transform((t, ctx) => canonicalTs(t) ?? (ctx.addIssue({ code: "custom", message: "bad t" }), z.NEVER)),
-  o: price,
-  h: price,
-  l: price,
-  c: price,
-  v: count,
-  n: count,
-  vw: price,
-});
-
-/** The zod equivalent of toBarRow (kept for the benchmark and as executable documentation). */
-export function toBarRowZod(symbol: string, timeframe: string, raw: unknown): BarRow {
-  const r = rawBarSchema.safeParse(raw);
-  if (!r.success) throw new MalformedBarError(r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
-  const b = r.data;
-  return { symbol, timeframe, ts: b.t, open: b.o, high: b.h, low: b.l, close: b.c, volume: b.v, trade_count: b.n, vwap: b.vw };
 }

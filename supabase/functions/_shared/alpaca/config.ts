@@ -1,10 +1,11 @@
-/** Configuration of the Alpaca market-data client (runtime-agnostic: the caller supplies env access). */
+/** Configuration of the Alpaca market-data client (runtime-agnostic: the caller passes the values in). */
 
+/** Alpaca's market-data host; npm start and the benchmarks import it too, so it is written once. */
 export const ALPACA_DATA_HOST = "https://data.alpaca.markets";
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
 export interface AlpacaClientConfig {
-  /** Default https://data.alpaca.markets (the simulator's URL in tests). */
+  /** Default ALPACA_DATA_HOST (the simulator's URL in tests). */
   baseUrl?: string;
   keyId: string;
   secretKey: string;
@@ -14,25 +15,4 @@ export interface AlpacaClientConfig {
   acquire?: () => Promise<void>;
   /** Fetch implementation (default: the global fetch). */
   fetch?: typeof fetch;
-}
-
-/**
- * Reads ALPACA_DATA_URL (optional), APCA_API_KEY_ID and APCA_API_SECRET_KEY.
- * Throws one error naming every missing or malformed variable (never their values).
- */
-export function alpacaConfigFromEnv(getEnv: (name: string) => string | undefined): AlpacaClientConfig {
-  const problems: string[] = [];
-  const required = (name: string): string => {
-    const value = getEnv(name)?.trim();
-    if (!value) problems.push(`${name} is missing`);
-    return value ?? "";
-  };
-  const keyId = required("APCA_API_KEY_ID");
-  const secretKey = required("APCA_API_SECRET_KEY");
-  const baseUrl = getEnv("ALPACA_DATA_URL")?.trim() || undefined;
-  if (baseUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(baseUrl)) {
-    problems.push("ALPACA_DATA_URL is not an http(s) URL");
-  }
-  if (problems.length > 0) throw new Error(`Alpaca configuration: ${problems.join("; ")}`);
-  return { baseUrl: baseUrl?.replace(/\/+$/, ""), keyId, secretKey };
 }

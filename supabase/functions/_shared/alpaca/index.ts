@@ -3,5 +3,5 @@ export { MalformedBarError, toBarRow } from "./bar-row.ts";
 export type { AlpacaBarsClient, BarPage, BarRow, BarsQuery } from "./types.ts";
 export { classifyAlpacaError } from "./classify-error.ts";
 export { assertValidQuery, createAlpacaBarsClient, DEFAULT_PAGE_LIMIT } from "./client.ts";
-export { ALPACA_DATA_HOST, type AlpacaClientConfig, alpacaConfigFromEnv, DEFAULT_TIMEOUT_MS } from "./config.ts";
+export { ALPACA_DATA_HOST, type AlpacaClientConfig, DEFAULT_TIMEOUT_MS } from "./config.ts";
 export { iterateBarPages } from "./pages.ts";

@@ -17,14 +17,8 @@
 import { READY_LINE_PREFIX } from "./gateway/platform.ts";
 import { type GatewayConfig, loadConfig } from "./gateway/deno/config.ts";
 import { describeError, log } from "./gateway/deno/log.ts";
-import {
-  BackgroundTasks,
-  finishShimServers,
-  type FunctionEntry,
-  installRuntime,
-  loadFunctions,
-  setServeAddr,
-} from "./gateway/deno/runtime.ts";
+import { BackgroundTasks } from "./gateway/deno/background-tasks.ts";
+import { finishShimServers, type FunctionEntry, installRuntime, loadFunctions, setServeAddr } from "./gateway/deno/runtime.ts";
 import { Gateway } from "./gateway/deno/server.ts";
 
 // Kept before the functions' shim replaces it.
