@@ -115,57 +115,54 @@ as $$
   select exists (select 1 from updated)
 $$;
 
--- The three failure transitions below release the claim (locked_by and
--- locked_until null), keep the last message in error_message and append one
--- entry to errors, built here: {at, attempt, kind, message, worker, handled_by},
--- kind being 'retryable', 'permanent' or 'rate_limited'. The message is cut to
--- 2,000 characters so an upstream body cannot bloat the row. Each returns the
--- run's new status, or null (and changes nothing) when the caller no longer
--- holds the run.
-create function public.job_run_error_entry(
-  p_attempt integer, p_kind text, p_error text, p_worker text, p_handled_by text
-) returns jsonb
-language sql stable parallel safe set search_path = ''
-as $$
-  select jsonb_build_object('at', now(), 'attempt', p_attempt, 'kind', p_kind,
-                            'message', left(p_error, 2000), 'worker', p_worker, 'handled_by', p_handled_by)
-$$;
-
--- A retryable failure: the run goes back to the queue after
--- job_run_backoff(attempt), or fails for good once it has used max_attempts.
--- The row is locked first, so the final state is decided once, on the row
--- that is then written.
-create function public.retry_or_fail_job_run(
-  p_run_id bigint, p_worker text, p_attempt integer, p_error text, p_handled_by text default null
+-- The one write behind every transition that gives a held run back without
+-- success: it releases the claim (locked_by and locked_until null), sets the
+-- state the caller decided, keeps the last message in error_message and
+-- appends one entry to errors: {at, attempt, kind, message, worker,
+-- handled_by}. The message is cut to 2,000 characters so an upstream body
+-- cannot bloat the row. p_status is 'queued' (due at p_run_after) or
+-- 'failed'; p_give_back_attempt undoes the claim's increment, for a try that
+-- did not count. Returns the run's new status, or null (and changes nothing)
+-- when the caller no longer holds the run.
+create function public.release_job_run(
+  p_run_id bigint, p_worker text, p_attempt integer,
+  p_status text, p_run_after timestamptz, p_give_back_attempt boolean,
+  p_kind text, p_error text, p_handled_by text
 ) returns text
-language plpgsql volatile set search_path = ''
+language sql volatile set search_path = ''
 as $$
-declare
-  v_run public.job_runs;
-  v_status text;
-begin
-  select * into v_run from public.job_runs r
-   where r.id = p_run_id and public.job_run_is_held(r, p_worker, p_attempt)
-     for update;
-  if not found then
-    return null;
-  end if;
-  v_status := case when v_run.attempt >= v_run.max_attempts then 'failed' else 'queued' end;
-
   update public.job_runs r
-     set status = v_status,
-         run_after = now() + public.job_run_backoff(r.attempt),
-         finished_at = case when v_status = 'failed' then now() end,
+     set status = p_status,
+         attempt = r.attempt - case when p_give_back_attempt then 1 else 0 end,
+         run_after = coalesce(p_run_after, r.run_after),
+         finished_at = case when p_status = 'failed' then now() end,
          locked_by = null,
          locked_until = null,
          handled_by = coalesce(p_handled_by, r.handled_by),
          error_message = left(p_error, 2000),
-         errors = r.errors || jsonb_build_array(
-           public.job_run_error_entry(r.attempt, 'retryable', p_error, p_worker, p_handled_by)),
+         errors = r.errors || jsonb_build_array(jsonb_build_object(
+           'at', now(), 'attempt', r.attempt, 'kind', p_kind, 'message', left(p_error, 2000),
+           'worker', p_worker, 'handled_by', p_handled_by)),
          updated_at = now()
-   where r.id = v_run.id;
-  return v_status;
-end
+   where r.id = p_run_id and public.job_run_is_held(r, p_worker, p_attempt)
+  returning r.status
+$$;
+
+-- A retryable failure: the run goes back to the queue after
+-- job_run_backoff(attempt), or fails for good once it has used max_attempts.
+-- The final state is decided once, here. attempt cannot change under us: only
+-- a claim increments it, and a claim needs the run queued, which it is not
+-- while we hold it (if the sweeper requeued it meanwhile, the guard refuses).
+create function public.retry_or_fail_job_run(
+  p_run_id bigint, p_worker text, p_attempt integer, p_error text, p_handled_by text default null
+) returns text
+language sql volatile set search_path = ''
+as $$
+  select public.release_job_run(r.id, p_worker, p_attempt,
+           case when r.attempt >= r.max_attempts then 'failed' else 'queued' end,
+           now() + public.job_run_backoff(r.attempt), false, 'retryable', p_error, p_handled_by)
+    from public.job_runs r
+   where r.id = p_run_id
 $$;
 
 -- A permanent failure: trying again cannot help, so the run fails at once.
@@ -174,18 +171,7 @@ create function public.fail_job_run(
 ) returns text
 language sql volatile set search_path = ''
 as $$
-  update public.job_runs r
-     set status = 'failed',
-         finished_at = now(),
-         locked_by = null,
-         locked_until = null,
-         handled_by = coalesce(p_handled_by, r.handled_by),
-         error_message = left(p_error, 2000),
-         errors = r.errors || jsonb_build_array(
-           public.job_run_error_entry(r.attempt, 'permanent', p_error, p_worker, p_handled_by)),
-         updated_at = now()
-   where r.id = p_run_id and public.job_run_is_held(r, p_worker, p_attempt)
-  returning r.status
+  select public.release_job_run(p_run_id, p_worker, p_attempt, 'failed', null, false, 'permanent', p_error, p_handled_by)
 $$;
 
 -- The upstream asked us to slow down: the run goes back to the queue after
@@ -198,20 +184,9 @@ create function public.defer_rate_limited_job_run(
 ) returns text
 language sql volatile set search_path = ''
 as $$
-  update public.job_runs r
-     set status = 'queued',
-         attempt = r.attempt - 1,
-         run_after = now() + make_interval(secs => coalesce(p_retry_after_ms, 15000) / 1000.0 * (1 + random() * 0.2)),
-         finished_at = null,
-         locked_by = null,
-         locked_until = null,
-         handled_by = coalesce(p_handled_by, r.handled_by),
-         error_message = left(p_error, 2000),
-         errors = r.errors || jsonb_build_array(
-           public.job_run_error_entry(r.attempt, 'rate_limited', p_error, p_worker, p_handled_by)),
-         updated_at = now()
-   where r.id = p_run_id and public.job_run_is_held(r, p_worker, p_attempt)
-  returning r.status
+  select public.release_job_run(p_run_id, p_worker, p_attempt, 'queued',
+           now() + make_interval(secs => coalesce(p_retry_after_ms, 15000) / 1000.0 * (1 + random() * 0.2)),
+           true, 'rate_limited', p_error, p_handled_by)
 $$;
 
 -- Runs whose lease ran out (a killed or timed-out worker) go back to queued, or

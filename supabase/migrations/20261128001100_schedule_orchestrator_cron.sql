@@ -22,6 +22,29 @@
 -- own case, never read as "not preloaded". pg_net's settings are visible to
 -- every role, and pg_settings never lists a placeholder, so a visible pg_net.*
 -- setting proves pg_net was preloaded even when the list cannot be read.
+
+-- Creates an extension whose preconditions were checked; a failure fails the
+-- migration, naming the extension, why it was attempted and what to do.
+-- A session-local helper (pg_temp): it exists only while this migration runs.
+create function pg_temp.create_extension_explained(p_name text, p_schema text, p_why text) returns void
+language plpgsql
+as $$
+declare
+  v_state text;
+  v_message text;
+  v_hint text;
+begin
+  execute pg_catalog.format('create extension if not exists %I with schema %I', p_name, p_schema);
+exception when others then
+  get stacked diagnostics v_state = returned_sqlstate, v_message = message_text, v_hint = pg_exception_hint;
+  raise exception 'creating extension % failed: %', p_name, v_message
+    using errcode = v_state, detail = p_why,
+          hint = coalesce(v_hint, pg_catalog.format(
+            'Create it as a role allowed to (create extension %s with schema %s), then apply the migrations again.',
+            p_name, p_schema));
+end
+$$;
+
 do $$
 declare
   v_preload text := (select s.setting from pg_catalog.pg_settings s where s.name = 'shared_preload_libraries');
@@ -30,9 +53,6 @@ declare
   v_unreadable constant text := pg_catalog.format(
     'shared_preload_libraries is not readable by role %s (it needs pg_read_all_settings, e.g. through pg_monitor)',
     current_user);
-  v_state text;
-  v_message text;
-  v_hint text;
 begin
   if exists (select 1 from pg_catalog.pg_extension e where e.extname = 'pg_cron') then
     null;
@@ -46,18 +66,10 @@ begin
     raise notice 'pg_cron not created: pg_cron runs only in database % (cron.database_name), this is %',
       coalesce(v_cron_db, '(unknown)'), pg_catalog.current_database();
   else
-    begin
-      -- pg_catalog, as on Supabase: pg_cron 1.4's control file names no schema,
-      -- so it would otherwise land in public and go with any drop of public.
-      create extension if not exists pg_cron with schema pg_catalog;
-    exception when others then
-      get stacked diagnostics v_state = returned_sqlstate, v_message = message_text, v_hint = pg_exception_hint;
-      raise exception 'creating extension pg_cron failed: %', v_message
-        using errcode = v_state,
-              detail = 'pg_cron is available, preloaded and this is cron.database_name, so the migration creates it.',
-              hint = coalesce(v_hint, 'Create it as a role allowed to (create extension pg_cron with schema pg_catalog), '
-                                      'then apply the migrations again.');
-    end;
+    -- pg_catalog, as on Supabase: pg_cron 1.4's control file names no schema,
+    -- so it would otherwise land in public and go with any drop of public.
+    perform pg_temp.create_extension_explained('pg_cron', 'pg_catalog',
+      'pg_cron is available, preloaded and this is cron.database_name, so the migration creates it.');
   end if;
 
   if exists (select 1 from pg_catalog.pg_extension e where e.extname = 'pg_net') then
@@ -71,20 +83,14 @@ begin
     raise notice 'pg_net not created: whether it is preloaded is unknown: %, and no pg_net setting is visible',
       v_unreadable;
   else
-    begin
-      create schema if not exists extensions;
-      create extension if not exists pg_net with schema extensions;
-    exception when others then
-      get stacked diagnostics v_state = returned_sqlstate, v_message = message_text, v_hint = pg_exception_hint;
-      raise exception 'creating extension pg_net failed: %', v_message
-        using errcode = v_state,
-              detail = 'pg_net is available and preloaded, so the migration creates it (in schema extensions).',
-              hint = coalesce(v_hint, 'Create it as a role allowed to (create extension pg_net with schema extensions), '
-                                      'then apply the migrations again.');
-    end;
+    create schema if not exists extensions;
+    perform pg_temp.create_extension_explained('pg_net', 'extensions',
+      'pg_net is available and preloaded, so the migration creates it (in schema extensions).');
   end if;
 end
 $$;
+
+drop function pg_temp.create_extension_explained(text, text, text);
 
 -- The tick's body. Reads both Vault secrets when it runs and POSTs to
 -- <project_url>/functions/v1/orchestrator: the secret key in the `apikey`

@@ -134,7 +134,7 @@ async function walkSchema(sql: Db, role: string): Promise<Walk> {
     `select public.plan_backfill('single', 'AAPL', null, '1Min', '2024-01-01Z', '2024-01-02Z')`,
     `select public.requeue_expired_job_runs()`,
     `select public.complete_job_run(1, 'x', 1)`,
-    `select public.fail_job_run(1, 'x', 1, 'permanent', 'x')`,
+    `select public.fail_job_run(1, 'x', 1, 'x')`,
     `select public.take_rate_token('alpaca', 200)`,
   ]) {
     await refused(call);
