@@ -21,6 +21,11 @@ create table public.job_runs (
   page_token     text,
   pages_fetched  integer not null default 0,
   rows_written   bigint not null default 0,
+  -- pages_fetched when the current attempt was claimed: a hand-back compares
+  -- the two to tell a run that progressed from one that did not.
+  pages_at_claim integer not null default 0,
+  -- Hand-backs in a row that stored no page; bounds a run that never progresses.
+  idle_handbacks integer not null default 0,
   -- The Edge Function that finished the last attempt (fetch-bars | fetch-bars-batch).
   handled_by     text,
   started_at     timestamptz,
@@ -35,6 +40,7 @@ create table public.job_runs (
   constraint slice_is_not_empty check (slice_end > slice_start),
   constraint attempt_is_not_negative check (attempt >= 0),
   constraint max_attempts_is_positive check (max_attempts > 0),
+  constraint idle_handbacks_is_not_negative check (idle_handbacks >= 0),
   constraint running_has_a_lease check (status <> 'running' or (locked_by is not null and locked_until is not null)),
   constraint slice_is_unique unique (job_def_id, slice_start, slice_end)
 );

@@ -50,6 +50,7 @@ as $$
            attempt = r.attempt + 1,
            locked_by = p_worker,
            locked_until = now() + p_lease,
+           pages_at_claim = r.pages_fetched,
            started_at = coalesce(r.started_at, now()),
            updated_at = now()
      where r.id = any(array(
@@ -187,6 +188,47 @@ as $$
   select public.release_job_run(p_run_id, p_worker, p_attempt, 'queued',
            now() + make_interval(secs => coalesce(p_retry_after_ms, 15000) / 1000.0 * (1 + random() * 0.2)),
            true, 'rate_limited', p_error, p_handled_by)
+$$;
+
+-- A worker hands a held run back before its isolate is cut off (a wall-clock
+-- or CPU budget about to run out, or the runtime's beforeunload). Not a
+-- failure: the checkpoint stays, the lease is freed at once and the run is
+-- due now, so the next tick claims it and it resumes where it stopped.
+-- It gives the attempt back when the run stored a page since it was claimed,
+-- and for up to max_idle_handbacks hand-backs in a row that stored nothing;
+-- past that a hand-back counts as a failed attempt with backoff, so a run
+-- that never progresses ends failed after max_attempts such attempts instead
+-- of looping. The reason is recorded in errors (kind 'handed_back').
+create function public.hand_back_job_run(
+  p_run_id bigint, p_worker text, p_attempt integer, p_reason text,
+  p_handled_by text default null, p_max_idle_handbacks integer default 3
+) returns text
+language plpgsql volatile set search_path = ''
+as $$
+declare
+  v_run public.job_runs;
+  v_progressed boolean;
+  v_free boolean;
+  v_status text;
+begin
+  -- Locked so the idle count and the release below read and write one row state.
+  select * into v_run from public.job_runs r
+   where r.id = p_run_id and public.job_run_is_held(r, p_worker, p_attempt)
+     for update;
+  if not found then
+    return null;
+  end if;
+  v_progressed := v_run.pages_fetched > v_run.pages_at_claim;
+  v_free := v_progressed or v_run.idle_handbacks < p_max_idle_handbacks;
+  v_status := public.release_job_run(v_run.id, p_worker, p_attempt,
+    case when v_free or v_run.attempt < v_run.max_attempts then 'queued' else 'failed' end,
+    case when v_free then now() else now() + public.job_run_backoff(v_run.attempt) end,
+    v_free, 'handed_back', p_reason, p_handled_by);
+  update public.job_runs r
+     set idle_handbacks = case when v_progressed then 0 else r.idle_handbacks + 1 end
+   where r.id = v_run.id;
+  return v_status;
+end
 $$;
 
 -- Runs whose lease ran out (a killed or timed-out worker) go back to queued, or

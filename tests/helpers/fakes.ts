@@ -13,7 +13,8 @@ import type { BatchSlice, ClaimedRunRow, SingleSlice } from "../../supabase/func
 export type QueueCall =
   | { op: "savePage"; claim: Claim; bars: number; next: string | null; completeAs: string | null }
   | { op: "complete"; claim: Claim; handledBy: string }
-  | { op: "fail"; claim: Claim; kind: FailureKind; message: string; opts: FailOptions };
+  | { op: "fail"; claim: Claim; kind: FailureKind; message: string; opts: FailOptions }
+  | { op: "handBack"; claim: Claim; reason: string; handledBy: string };
 
 export interface FakeQueue extends JobQueue {
   calls: QueueCall[];
@@ -27,6 +28,8 @@ export interface FakeQueue extends JobQueue {
   completeResult: boolean;
   /** What fail() answers, or an error it throws. */
   failResult: string | null | Error;
+  /** What handBack() answers. */
+  handBackResult: string | null;
   claimedWith?: { worker: string; limit: number; leaseSeconds: number };
 }
 
@@ -38,6 +41,7 @@ export function fakeQueue(over: Partial<FakeQueue> = {}): FakeQueue {
     expired: 0,
     completeResult: true,
     failResult: "queued",
+    handBackResult: "queued",
     requeueExpired: () => Promise.resolve(q.expired),
     countRunning: () => Promise.resolve(q.running),
     claim: (worker, limit, leaseSeconds) => {
@@ -59,6 +63,14 @@ export function fakeQueue(over: Partial<FakeQueue> = {}): FakeQueue {
     fail: (claim, kind, message, opts = {}) => {
       q.calls.push({ op: "fail", claim, kind, message, opts });
       return q.failResult instanceof Error ? Promise.reject(q.failResult) : Promise.resolve(q.failResult);
+    },
+    handBack: (claim, reason, handledBy) => {
+      q.calls.push({ op: "handBack", claim, reason, handledBy });
+      // Once handed back the run is no longer held: later writes by the slice are refused.
+      q.loseLeaseAtPage = q.calls.filter((c) => c.op === "savePage").length + 1;
+      q.completeResult = false;
+      q.failResult = null;
+      return Promise.resolve(q.handBackResult);
     },
     ...over,
   };

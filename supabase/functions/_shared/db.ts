@@ -93,6 +93,18 @@ export async function failJobRun(
  */
 export const LEASE_LOST_SQLSTATE = "JRLL1";
 
+/**
+ * Hands a held run back before the isolate is cut off: checkpoint kept, lease
+ * freed, due now, attempt given back (see hand_back_job_run for the bound on
+ * runs that never progress). Returns the new status, or null when the claim
+ * was already lost.
+ */
+export async function handBackJobRun(sql: Sql, c: Claim, reason: string, handledBy: string): Promise<string | null> {
+  const [row] = await sql<{ status: string | null }[]>`
+    select public.hand_back_job_run(${c.runId}, ${c.worker}, ${c.attempt}, ${reason}, ${handledBy}) as status`;
+  return row!.status;
+}
+
 /** Raised by saveBarsPage when the run is no longer held by this claim (SQLSTATE LEASE_LOST_SQLSTATE). */
 export class LeaseLostError extends Error {
   override readonly name = "LeaseLostError";

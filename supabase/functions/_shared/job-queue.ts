@@ -9,6 +9,7 @@ import {
   completeJobRun,
   countRunning,
   failJobRun,
+  handBackJobRun,
   requeueExpired,
   saveBarsPage,
   type Claim,
@@ -39,6 +40,8 @@ export interface JobQueue {
   complete(claim: Claim, handledBy: string): Promise<boolean>;
   /** The run's new status, or null when the claim was lost. */
   fail(claim: Claim, kind: FailureKind, message: string, opts?: FailOptions): Promise<string | null>;
+  /** Gives a held run back unfinished (an isolate limit is near); the new status, or null when the claim was lost. */
+  handBack(claim: Claim, reason: string, handledBy: string): Promise<string | null>;
 }
 
 export function sqlJobQueue(sql: Sql): JobQueue {
@@ -50,5 +53,6 @@ export function sqlJobQueue(sql: Sql): JobQueue {
       saveBarsPage(sql, claim, timeframe, bars, next, leaseSeconds, completeAs),
     complete: (claim, handledBy) => completeJobRun(sql, claim, handledBy),
     fail: (claim, kind, message, opts) => failJobRun(sql, claim, kind, message, opts),
+    handBack: (claim, reason, handledBy) => handBackJobRun(sql, claim, reason, handledBy),
   };
 }
