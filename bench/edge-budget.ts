@@ -16,7 +16,7 @@ import { REPO_ROOT } from "../scripts/lib/local-host.ts";
 import { US_BATCH_1 } from "../scripts/lib/seed-baskets.ts";
 import { claimOneRun } from "./lib/bars.ts";
 import type { FigureContext, FigureResult } from "./lib/context.ts";
-import { metric } from "./lib/metrics.ts";
+import { limitMetric, metric } from "./lib/metrics.ts";
 import { fmt, median } from "./lib/stats.ts";
 
 const run = promisify(execFile);
@@ -121,9 +121,9 @@ export async function edgeBudget(ctx: FigureContext): Promise<FigureResult> {
     `${fmt(Math.max(...outputs.map((o) => o.rss_high_water_mb ?? Number.NaN)))} MB (Deno runtime included)`;
   return {
     metrics: [
-      metric({
+      limitMetric({
         figure: 5, name: "edge budget: CPU per 10,000-bar page", unit: "ms", values: cpuPerRound,
-        baselineName: "Supabase Edge CPU limit", baselineValues: cpuPerRound.map(() => EDGE_CPU_MS),
+        limitName: "Supabase Edge CPU limit", limit: EDGE_CPU_MS,
         target: { on: "value", op: "<=", x: 100, text: "≤ 100 ms" }, note,
       }),
       metric({

@@ -89,6 +89,21 @@ export function metric(m: MetricInput): Metric {
   };
 }
 
+export interface LimitMetricInput extends Omit<MetricInput, "baselineName" | "baselineValues" | "ratio"> {
+  /** A fixed number the values are measured against (a platform limit, a theoretical ceiling), not a measured baseline. */
+  limitName: string;
+  limit: number;
+}
+
+/**
+ * A metric against a fixed limit. The limit stands as the baseline once per
+ * round, so the rounds count as paired and the ratio is the median of the
+ * per-round ratios, as for a baseline measured round by round.
+ */
+export function limitMetric({ limitName, limit, ...m }: LimitMetricInput): Metric {
+  return metric({ ...m, baselineName: limitName, baselineValues: m.values.map(() => limit) });
+}
+
 function pad(s: string, n: number, right = false): string {
   return right ? s.padStart(n) : s.padEnd(n);
 }

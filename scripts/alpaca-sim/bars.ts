@@ -5,8 +5,9 @@
  * the day-level bars of their sessions (see daily-bars.ts).
  */
 import { sessionAtOrAfter, type Session, type Timeframe } from "../lib/market-calendar/index.ts";
+import { round } from "./bar-rules.ts";
 import { sessionDayBar } from "./daily-bars.ts";
-import { type MinuteBarSource, type RawBar, round } from "./minute-bars.ts";
+import type { MinuteBarSource, RawBar } from "./minute-bars.ts";
 
 const MINUTE = 60_000;
 

@@ -7,14 +7,11 @@
  * but, as on Alpaca, not exactly Σ of the minute volumes.
  */
 import type { Session } from "../lib/market-calendar/index.ts";
-import { adjust, continuousPrice, type MinuteBarSource, type RawBar, round, roundPrice } from "./minute-bars.ts";
+import { adjust, printedOpenClose, round, roundPrice, tradeCount } from "./bar-rules.ts";
+import { continuousPrice, type MinuteBarSource, type RawBar } from "./minute-bars.ts";
 import { unit } from "./random.ts";
+import { DAY_SALT } from "./salts.ts";
 
-const SALT_DAY_WICK = 21;
-const SALT_DAY_VOLUME = 22;
-const SALT_DAY_VWAP = 23;
-const SALT_DAY_IEX = 24;
-const SALT_DAY_IEX_VOLUME = 25;
 const SAMPLE_MINUTES = 10;
 
 /** The bar of one trading session, stamped `t` (its New York midnight). */
@@ -23,33 +20,28 @@ export function sessionDayBar(src: MinuteBarSource, s: Session, t: number): RawB
   const f = src.factorsAt(s.regularOpen);
   const openMin = s.regularOpen / 60_000;
   const closeMin = s.regularClose / 60_000;
-  let o = continuousPrice(p, openMin) * f.rawPrice;
-  let c = continuousPrice(p, closeMin) * f.rawPrice;
-  let hi = Math.max(o, c);
-  let lo = Math.min(o, c);
+  const open = continuousPrice(p, openMin) * f.rawPrice;
+  const close = continuousPrice(p, closeMin) * f.rawPrice;
+  let hi = Math.max(open, close);
+  let lo = Math.min(open, close);
   for (let m = openMin + SAMPLE_MINUTES; m < closeMin; m += SAMPLE_MINUTES) {
     const x = continuousPrice(p, m) * f.rawPrice;
     if (x > hi) hi = x;
     if (x < lo) lo = x;
   }
   const iex = src.feed === "iex";
-  if (iex) {
-    o *= 1 + 0.0004 * (unit(p.key, SALT_DAY_IEX, s.dayNumber) - 0.5);
-    c *= 1 + 0.0004 * (unit(p.key, SALT_DAY_IEX, -s.dayNumber) - 0.5);
-  }
-  o = roundPrice(o);
-  c = roundPrice(c);
-  const wick = 0.002 * unit(p.key, SALT_DAY_WICK, s.dayNumber);
+  const [o, c] = printedOpenClose(p, iex, DAY_SALT.iexPrice, s.dayNumber, open, close);
+  const wick = 0.002 * unit(p.key, DAY_SALT.wick, s.dayNumber);
   const h = roundPrice(Math.max(hi, o, c) * (1 + wick));
   const l = roundPrice(Math.min(lo, o, c) * (1 - wick));
 
   const regularMinutes = closeMin - openMin;
   const extendedMinutes = (s.extendedClose - s.extendedOpen) / 60_000 - regularMinutes;
   const expected = p.baseVolume * (regularMinutes * p.pRegular + extendedMinutes * 0.05 * p.pExtended);
-  let volume = expected * (0.85 + 0.3 * unit(p.key, SALT_DAY_VOLUME, s.dayNumber));
-  if (iex) volume *= p.iexCoverage * (0.02 + 0.015 * unit(p.key, SALT_DAY_IEX_VOLUME, s.dayNumber));
+  let volume = expected * (0.85 + 0.3 * unit(p.key, DAY_SALT.volume, s.dayNumber));
+  if (iex) volume *= p.iexCoverage * (0.02 + 0.015 * unit(p.key, DAY_SALT.iexVolume, s.dayNumber));
   const v = Math.max(1, Math.round(volume / f.rawVolumeDivisor));
-  const n = Math.min(v, Math.max(1, Math.round(v / p.tradeSize)));
-  const vw = round(l + (h - l) * (0.3 + 0.4 * unit(p.key, SALT_DAY_VWAP, s.dayNumber)), 6);
+  const n = tradeCount(p, v);
+  const vw = round(l + (h - l) * (0.3 + 0.4 * unit(p.key, DAY_SALT.vwap, s.dayNumber)), 6);
   return adjust({ t, o, h, l, c, v, n, vw }, f);
 }

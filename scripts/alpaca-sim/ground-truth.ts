@@ -3,19 +3,20 @@
  * all pages, computed in-process and lazily (same validation, defaults and
  * walk as the server, without the limit).
  */
+import type { BarsQuery } from "../../supabase/functions/_shared/alpaca/types.ts";
+import type { RawBar } from "./minute-bars.ts";
 import { isParamError, parseBarsRequest, type Plan } from "./params.ts";
 import { isoSeconds } from "./page.ts";
 import { walkRows } from "./walk.ts";
 
-export interface GroundTruthQuery {
-  symbols: string[];
-  timeframe: string;
-  /** RFC-3339 or 'YYYY-MM-DD' (a New York day), as sent to the API. */
-  start: string;
-  end: string;
-  /** sip | iex | boats | otc; validated exactly as the server does. */
-  feed?: string;
-  adjustment?: string;
+/**
+ * The request parameters the product's client sends (so a BarsQuery can be
+ * passed as it is; its paging fields do not matter, the ground truth spans all
+ * pages), plus the ones only tests send. Everything is validated exactly as
+ * the server does: feed may be sip, iex, boats or otc, and start and end may
+ * also be 'YYYY-MM-DD' (a New York day), as the API allows.
+ */
+export interface GroundTruthQuery extends Pick<BarsQuery, "symbols" | "timeframe" | "start" | "end" | "feed" | "adjustment"> {
   asof?: string;
   sort?: "asc" | "desc";
   /** The plan of the key (default basic, like the simulator's default key). */
@@ -24,17 +25,11 @@ export interface GroundTruthQuery {
   now?: Date;
 }
 
-export interface ExpectedBar {
+/** A row as the API returns it: the generator's bar with its symbol, stamped in wire form. */
+export interface ExpectedBar extends Omit<RawBar, "t"> {
   symbol: string;
   /** 'YYYY-MM-DDTHH:MM:SSZ' */
   t: string;
-  o: number;
-  h: number;
-  l: number;
-  c: number;
-  v: number;
-  n: number;
-  vw: number;
 }
 
 function toParams(q: GroundTruthQuery): URLSearchParams {

@@ -5,8 +5,10 @@
  * corporate-action multipliers; IEX is a deterministic subset of SIP minutes
  * with a few percent of the volume.
  */
+import { adjust, printedOpenClose, roundPrice, tradeCount } from "./bar-rules.ts";
 import { type AdjustmentSet, factorSegment, type FactorSegment } from "./corporate-actions.ts";
 import { unit, valueNoise } from "./random.ts";
+import { MINUTE_SALT } from "./salts.ts";
 import type { Profile } from "./symbols.ts";
 
 export type DataFeed = "sip" | "iex";
@@ -21,14 +23,6 @@ export interface RawBar {
   n: number;
   vw: number;
 }
-
-const SALT_EXISTS = 11;
-const SALT_IEX = 12;
-const SALT_WICK = 13;
-const SALT_VOLUME = 14;
-const SALT_VWAP = 15;
-const SALT_IEX_PRICE = 16;
-const SALT_IEX_VOLUME = 17;
 
 /** [period in minutes, amplitude of log price]. */
 const OCTAVES: ReadonlyArray<readonly [number, number]> = [
@@ -50,12 +44,6 @@ export function continuousPrice(p: Profile, minute: number): number {
   return p.basePrice * Math.exp(log);
 }
 
-export const round = (x: number, dp: number) => {
-  const f = 10 ** dp;
-  return Math.round(x * f) / f;
-};
-export const roundPrice = (x: number) => (x >= 1 ? round(x, 2) : round(x, 4));
-
 /** Generates minute bars for one entity/feed/adjustment, caching the corporate-action segment. */
 export class MinuteBarSource {
   private segment: FactorSegment | undefined;
@@ -73,43 +61,24 @@ export class MinuteBarSource {
   bar(t: number, regular: boolean): RawBar | null {
     const p = this.profile;
     const minute = Math.floor(t / 60_000);
-    if (unit(p.key, SALT_EXISTS, minute) >= (regular ? p.pRegular : p.pExtended)) return null;
+    if (unit(p.key, MINUTE_SALT.exists, minute) >= (regular ? p.pRegular : p.pExtended)) return null;
     const iex = this.feed === "iex";
-    if (iex && unit(p.key, SALT_IEX, minute) >= (regular ? p.iexCoverage : p.iexCoverage / 2)) return null;
+    if (iex && unit(p.key, MINUTE_SALT.iex, minute) >= (regular ? p.iexCoverage : p.iexCoverage / 2)) return null;
 
     const f = this.factorsAt(t);
-    let o = continuousPrice(p, minute) * f.rawPrice;
-    let c = continuousPrice(p, minute + 1) * f.rawPrice;
-    if (iex) {
-      o *= 1 + 0.0004 * (unit(p.key, SALT_IEX_PRICE, minute) - 0.5);
-      c *= 1 + 0.0004 * (unit(p.key, SALT_IEX_PRICE, -minute) - 0.5);
-    }
-    const wick = 0.0006 * unit(p.key, SALT_WICK, minute);
-    o = roundPrice(o);
-    c = roundPrice(c);
+    const [o, c] = printedOpenClose(p, iex, MINUTE_SALT.iexPrice, minute,
+      continuousPrice(p, minute) * f.rawPrice, continuousPrice(p, minute + 1) * f.rawPrice);
+    const wick = 0.0006 * unit(p.key, MINUTE_SALT.wick, minute);
     const h = roundPrice(Math.max(o, c) * (1 + wick));
-    const l = roundPrice(Math.min(o, c) * (1 - wick * unit(p.key, SALT_WICK, -minute)));
+    const l = roundPrice(Math.min(o, c) * (1 - wick * unit(p.key, MINUTE_SALT.wick, -minute)));
 
     const session = regular ? 1 : 0.05;
-    const contVolume = p.baseVolume * session * (0.3 + 1.4 * unit(p.key, SALT_VOLUME, minute));
+    const contVolume = p.baseVolume * session * (0.3 + 1.4 * unit(p.key, MINUTE_SALT.volume, minute));
     let rawVolume = Math.max(1, Math.round(contVolume / f.rawVolumeDivisor));
-    if (iex) rawVolume = Math.max(1, Math.round(rawVolume * (0.02 + 0.015 * unit(p.key, SALT_IEX_VOLUME, minute))));
-    const n = Math.min(rawVolume, Math.max(1, Math.round(rawVolume / p.tradeSize)));
-    const vw = l + (h - l) * unit(p.key, SALT_VWAP, minute);
+    if (iex) rawVolume = Math.max(1, Math.round(rawVolume * (0.02 + 0.015 * unit(p.key, MINUTE_SALT.iexVolume, minute))));
+    const n = tradeCount(p, rawVolume);
+    const vw = l + (h - l) * unit(p.key, MINUTE_SALT.vwap, minute);
 
     return adjust({ t, o, h, l, c, v: rawVolume, n, vw }, f);
   }
-}
-
-/** Applies adjustment factors; keeps l ≤ o,c,vw ≤ h after rounding. */
-export function adjust(b: RawBar, f: FactorSegment): RawBar {
-  if (f.price === 1 && f.volume === 1) {
-    b.vw = round(b.vw, 6);
-    return b;
-  }
-  const px = (x: number) => round(x * f.price, 4);
-  const h = px(b.h);
-  const l = px(b.l);
-  const vw = Math.min(h, Math.max(l, round(b.vw * f.price, 6)));
-  return { t: b.t, o: px(b.o), h, l, c: px(b.c), v: b.v * f.volume, n: b.n, vw };
 }

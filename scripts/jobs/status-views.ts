@@ -1,43 +1,96 @@
-/** The other monitoring views, for `jobs status --by-status` and `jobs status --routing`. */
-import type { Sql } from "postgres";
-import { printJson, renderTable } from "./format.ts";
+/** The views behind `jobs status`: job_progress (default), job_status_by_definition (--by-status), job_batch_detection (--routing). */
+import type { DefinitionRow, DefinitionView } from "./definition-view.ts";
+import { formatInstant } from "./format.ts";
 
-export async function printByStatus(sql: Sql, filter: { id?: number; kind?: string }, json: boolean): Promise<void> {
-  const rows = await sql<{ job_def_id: string; kind: string; symbol: string; symbols_count: number; timeframe: string; status: string; runs: number; bars_written: number }[]>`
+export interface ProgressRow extends DefinitionRow {
+  symbols_count: number;
+  timeframe: string;
+  range_start: Date;
+  range_end: Date;
+  enabled: boolean;
+  slices_done: number;
+  slices_failed: number;
+  slices_running: number;
+  slices_queued: number;
+  slices_cancelled: number;
+  slices_total: number;
+  bars_written: number;
+  last_activity_at: Date | null;
+}
+
+/** job_progress: slices per state and bars written, one line per definition. */
+export const progressView: DefinitionView<ProgressRow> = {
+  select: (sql, where) => sql<ProgressRow[]>`
+    select job_def_id::text, kind, symbol, symbols_count::int, timeframe, range_start, range_end, enabled,
+           slices_done::int, slices_failed::int, slices_running::int, slices_queued::int, slices_cancelled::int,
+           slices_total::int, bars_written::float8 as bars_written, last_activity_at
+      from public.job_progress
+     where ${where}
+     order by job_def_id`,
+  columns: [
+    { header: "symbols", value: (r) => r.symbols_count },
+    { header: "timeframe", value: (r) => r.timeframe },
+    { header: "enabled", value: (r) => (r.enabled ? "yes" : "no") },
+    { header: "done", value: (r) => r.slices_done },
+    { header: "failed", value: (r) => r.slices_failed },
+    { header: "running", value: (r) => r.slices_running },
+    { header: "queued", value: (r) => r.slices_queued },
+    { header: "cancelled", value: (r) => r.slices_cancelled },
+    { header: "total", value: (r) => r.slices_total },
+    { header: "bars", value: (r) => r.bars_written },
+    { header: "last activity", value: (r) => formatInstant(r.last_activity_at) },
+  ],
+  empty: "no job definitions",
+  summary(rows) {
+    const sum = (key: keyof ProgressRow) => rows.reduce((n, r) => n + Number(r[key]), 0);
+    return `${rows.length} definition(s): ${sum("slices_done")}/${sum("slices_total")} slices done, ` +
+      `${sum("slices_failed")} failed, ${sum("bars_written")} bars written`;
+  },
+};
+
+interface ByStatusRow extends DefinitionRow {
+  symbols_count: number;
+  timeframe: string;
+  status: string;
+  runs: number;
+  bars_written: number;
+}
+
+/** job_status_by_definition: runs and bars per definition and run status. */
+export const byStatusView: DefinitionView<ByStatusRow> = {
+  select: (sql, where) => sql<ByStatusRow[]>`
     select job_def_id::text, kind, symbol, symbols_count::int, timeframe, status, runs::int, bars_written::float8 as bars_written
       from public.job_status_by_definition
-     where (${filter.id ?? null}::bigint is null or job_def_id = ${filter.id ?? null}::bigint)
-       and (${filter.kind ?? null}::text is null or kind = ${filter.kind ?? null}::text)
-     order by job_def_id, status`;
-  if (json) return printJson(rows);
-  console.log(renderTable(rows, [
-    { header: "id", value: (r) => Number(r.job_def_id) },
-    { header: "kind", value: (r) => r.kind },
-    { header: "name", value: (r) => r.symbol },
+     where ${where}
+     order by job_def_id, status`,
+  columns: [
     { header: "symbols", value: (r) => r.symbols_count },
     { header: "timeframe", value: (r) => r.timeframe },
     { header: "status", value: (r) => r.status },
     { header: "runs", value: (r) => r.runs },
     { header: "bars", value: (r) => r.bars_written },
-  ]));
+  ],
+};
+
+interface RoutingRow extends DefinitionRow {
+  symbols_count: number | null;
+  routed_to: string;
+  old_inference: string;
+  old_inference_was_wrong: boolean;
 }
 
 /** job_batch_detection: the stored kind, the route it takes, and what the old system would have inferred. */
-export async function printRouting(sql: Sql, filter: { id?: number; kind?: string }, json: boolean): Promise<void> {
-  const rows = await sql<{ job_def_id: string; symbol: string; kind: string; symbols_count: number | null; routed_to: string; old_inference: string; old_inference_was_wrong: boolean }[]>`
+export const routingView: DefinitionView<RoutingRow> = {
+  select: (sql, where) => sql<RoutingRow[]>`
     select job_def_id::text, symbol, kind, symbols_count, routed_to, old_inference, old_inference_was_wrong
       from public.job_batch_detection
-     where (${filter.id ?? null}::bigint is null or job_def_id = ${filter.id ?? null}::bigint)
-       and (${filter.kind ?? null}::text is null or kind = ${filter.kind ?? null}::text)
-     order by job_def_id`;
-  if (json) return printJson(rows);
-  console.log(renderTable(rows, [
-    { header: "id", value: (r) => Number(r.job_def_id) },
-    { header: "kind", value: (r) => r.kind },
-    { header: "name", value: (r) => r.symbol },
+     where ${where}
+     order by job_def_id`,
+  columns: [
+    // Null where the definition has no symbols_array (a single symbol).
     { header: "symbols", value: (r) => r.symbols_count ?? 1 },
     { header: "routed to", value: (r) => r.routed_to },
     { header: "old inference", value: (r) => r.old_inference },
     { header: "old was wrong", value: (r) => (r.old_inference_was_wrong ? "yes" : "no") },
-  ]));
-}
+  ],
+};

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import postgres, { type Sql } from "postgres";
-import { inject } from "vitest";
+import { afterAll, beforeAll, beforeEach, inject } from "vitest";
 import { databaseUrl, dropDatabases } from "./admin.ts";
 
 export interface TestDb {
@@ -57,5 +57,50 @@ export async function createTestDb(): Promise<TestDb> {
         await a.end();
       }
     },
+  };
+}
+
+export interface UseTestDbOptions {
+  /** Tables emptied (`truncate … cascade`) before each test, so every test starts from the template's rows. */
+  truncateBeforeEach?: readonly string[];
+}
+
+/** A test file's database, as the tests see it: dropping it is the hooks' job. */
+export type FileTestDb = Omit<TestDb, "drop">;
+
+/**
+ * Registers the hooks that give the calling test file its own database
+ * (createTestDb in beforeAll, drop in afterAll, the optional truncate in
+ * beforeEach). The returned object reads through to that database, so call it
+ * at the top of the file and use it inside hooks and tests: before beforeAll
+ * has run there is no database, and touching it throws.
+ */
+export function useTestDb(opts: UseTestDbOptions = {}): FileTestDb {
+  let db: TestDb | undefined;
+  const current = (): TestDb => {
+    if (!db) throw new Error("useTestDb: the database is created in beforeAll; use it inside hooks and tests");
+    return db;
+  };
+  beforeAll(async () => {
+    db = await createTestDb();
+  });
+  afterAll(async () => {
+    // Undefined only when creating it failed, which beforeAll has reported.
+    await db?.drop();
+  });
+  const tables = opts.truncateBeforeEach ?? [];
+  if (tables.length > 0) {
+    beforeEach(async () => {
+      await current().sql.unsafe(`truncate ${tables.join(", ")} cascade`);
+    });
+  }
+  return {
+    get url() {
+      return current().url;
+    },
+    get sql() {
+      return current().sql;
+    },
+    connect: (max?: number) => current().connect(max),
   };
 }

@@ -1,6 +1,6 @@
 /** The market-data client: boundary validation, configuration, and paging against the simulator. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectedBars, type GroundTruthQuery } from "../../../scripts/alpaca-sim/ground-truth.ts";
+import { expectedBars } from "../../../scripts/alpaca-sim/ground-truth.ts";
 import { type AlpacaSim, DEFAULT_SIM_KEY_ID, DEFAULT_SIM_SECRET } from "../../../scripts/alpaca-sim/index.ts";
 import {
   type BarRow,
@@ -81,7 +81,7 @@ describe("client against the simulator", () => {
     createAlpacaBarsClient({ baseUrl: sim.url, keyId: DEFAULT_SIM_KEY_ID, secretKey: DEFAULT_SIM_SECRET, acquire });
 
   const asRows = (q: BarsQuery): BarRow[] =>
-    [...expectedBars({ ...q, now: SIM_NOW } as GroundTruthQuery)].map((b) => toBarRow(b.symbol, q.timeframe, b));
+    [...expectedBars({ ...q, now: SIM_NOW })].map((b) => toBarRow(b.symbol, q.timeframe, b));
 
   async function collect(q: BarsQuery, c = client()) {
     const rows: BarRow[] = [];

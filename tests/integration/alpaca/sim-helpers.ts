@@ -8,6 +8,7 @@ import {
   startAlpacaSim,
 } from "../../../scripts/alpaca-sim/index.ts";
 import type { ExpectedBar } from "../../../scripts/alpaca-sim/ground-truth.ts";
+import { seededSequence } from "../../../scripts/alpaca-sim/random.ts";
 
 /** A fixed data clock, so "now"-dependent defaults are reproducible. */
 export const SIM_NOW = new Date("2025-06-30T22:00:00Z");
@@ -51,64 +52,57 @@ export interface CollectedPages {
   pages: Array<{ counts: Record<string, number>; token: string | null }>;
 }
 
-/** Follows next_page_token through the official SDK's multi endpoint. */
-export async function collectMulti(api: marketData.StockApi, q: SdkQuery): Promise<CollectedPages> {
+/** One SDK page, as bars per symbol. */
+interface SdkPage {
+  bars: Array<[symbol: string, bars: marketData.StockBar[]]>;
+  nextPageToken: string | null;
+}
+
+/** Requests pages, each with the previous page's next_page_token, until there is none. */
+async function followPages(fetchPage: (pageToken: string | undefined) => Promise<SdkPage>): Promise<CollectedPages> {
   const out: CollectedPages = { bars: [], pages: [] };
   let pageToken: string | undefined;
   do {
-    const res = await api.stockBars({
-      symbols: q.symbols.join(","),
-      timeframe: q.timeframe,
-      start: new Date(q.start),
-      end: new Date(q.end),
-      limit: q.limit,
-      feed: q.feed,
-      adjustment: q.adjustment,
-      asof: q.asof,
-      sort: q.sort,
-      pageToken,
-    });
+    const page = await fetchPage(pageToken);
     const counts: Record<string, number> = {};
-    for (const [symbol, list] of Object.entries(res.bars ?? {})) {
+    for (const [symbol, list] of page.bars) {
       counts[symbol] = list.length;
       for (const b of list) out.bars.push(fromWire(symbol, b));
     }
-    out.pages.push({ counts, token: res.nextPageToken });
-    pageToken = res.nextPageToken ?? undefined;
+    out.pages.push({ counts, token: page.nextPageToken });
+    pageToken = page.nextPageToken ?? undefined;
   } while (pageToken);
   return out;
 }
 
-/** Follows next_page_token through the official SDK's single-symbol endpoint. */
-export async function collectSingle(api: marketData.StockApi, symbol: string, q: Omit<SdkQuery, "symbols">) {
-  const out: CollectedPages = { bars: [], pages: [] };
-  let pageToken: string | undefined;
-  do {
-    const res = await api.stockBarSingle({
-      symbol,
-      timeframe: q.timeframe,
-      start: new Date(q.start),
-      end: new Date(q.end),
-      limit: q.limit,
-      feed: q.feed,
-      adjustment: q.adjustment,
-      sort: q.sort,
-      pageToken,
-    });
-    for (const b of res.bars) out.bars.push(fromWire(res.symbol, b));
-    out.pages.push({ counts: { [res.symbol]: res.bars.length }, token: res.nextPageToken });
-    pageToken = res.nextPageToken ?? undefined;
-  } while (pageToken);
-  return out;
-}
-
-/** Deterministic PRNG for test case generation. */
-export function testRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+/** The request parameters both SDK endpoints are sent alike. */
+function sdkParams(q: Omit<SdkQuery, "symbols">) {
+  return {
+    timeframe: q.timeframe,
+    start: new Date(q.start),
+    end: new Date(q.end),
+    limit: q.limit,
+    feed: q.feed,
+    adjustment: q.adjustment,
+    sort: q.sort,
   };
 }
+
+/** Follows next_page_token through the official SDK's multi endpoint. */
+export function collectMulti(api: marketData.StockApi, q: SdkQuery): Promise<CollectedPages> {
+  return followPages(async (pageToken) => {
+    const res = await api.stockBars({ symbols: q.symbols.join(","), ...sdkParams(q), asof: q.asof, pageToken });
+    return { bars: Object.entries(res.bars ?? {}), nextPageToken: res.nextPageToken };
+  });
+}
+
+/** Follows next_page_token through the official SDK's single-symbol endpoint (q.asof is not sent). */
+export function collectSingle(api: marketData.StockApi, symbol: string, q: Omit<SdkQuery, "symbols">): Promise<CollectedPages> {
+  return followPages(async (pageToken) => {
+    const res = await api.stockBarSingle({ symbol, ...sdkParams(q), pageToken });
+    return { bars: [[res.symbol, res.bars]], nextPageToken: res.nextPageToken };
+  });
+}
+
+/** Deterministic PRNG for test case generation (the simulator's mulberry32). */
+export const testRandom = seededSequence;

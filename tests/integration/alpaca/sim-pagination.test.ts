@@ -1,6 +1,6 @@
 /** The official SDK, unchanged, paging through the simulator; results compared with ground truth. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectedBars, type GroundTruthQuery } from "../../../scripts/alpaca-sim/ground-truth.ts";
+import { expectedBars } from "../../../scripts/alpaca-sim/ground-truth.ts";
 import type { AlpacaSim } from "../../../scripts/alpaca-sim/index.ts";
 import { decodePageToken } from "../../../scripts/alpaca-sim/tokens.ts";
 import { collectMulti, collectSingle, type CollectedPages, sdkFor, SIM_NOW, type SdkQuery, startTestSim } from "./sim-helpers.ts";
@@ -11,7 +11,7 @@ beforeAll(async () => {
 });
 afterAll(() => sim.close());
 
-const truth = (q: SdkQuery) => [...expectedBars({ ...q, now: SIM_NOW } as GroundTruthQuery)];
+const truth = (q: SdkQuery) => [...expectedBars({ ...q, now: SIM_NOW })];
 
 /** Invariants of any complete walk: full pages, unique tokens that point at the next page's first row. */
 function expectWellFormedPages(c: CollectedPages, limit: number) {

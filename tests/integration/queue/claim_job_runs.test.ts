@@ -1,14 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDb, type TestDb } from "../../helpers/db.ts";
+import { describe, expect, it } from "vitest";
+import { useTestDb } from "../../helpers/db.ts";
 import { claim, queueRuns } from "../../helpers/fixtures.ts";
 
-let db: TestDb;
-beforeAll(async () => {
-  db = await createTestDb();
-});
-afterAll(async () => {
-  await db.drop();
-});
+const db = useTestDb();
 
 describe("claim_job_runs", () => {
   it("8 concurrent connections claiming from 2,000 queued runs never get the same run, and together get all", async () => {

@@ -1,19 +1,10 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createTestDb, type TestDb } from "../../helpers/db.ts";
+import { describe, expect, it } from "vitest";
+import { useTestDb } from "../../helpers/db.ts";
 import { failJobRun } from "../../../supabase/functions/_shared/db.ts";
 import type { FailureKind } from "../../../supabase/functions/_shared/errors.ts";
 import { claim, queueRuns, runRow, WORKER_A } from "../../helpers/fixtures.ts";
 
-let db: TestDb;
-beforeAll(async () => {
-  db = await createTestDb();
-});
-afterAll(async () => {
-  await db.drop();
-});
-beforeEach(async () => {
-  await db.sql`truncate public.job_definitions cascade`;
-});
+const db = useTestDb({ truncateBeforeEach: ["public.job_definitions"] });
 
 /** The SQL transition of each failure kind, called directly. */
 function transition(kind: FailureKind, runId: string, attempt: number, retryAfterMs: number | null) {

@@ -5,20 +5,11 @@
  * page is bounded: past three idle hand-backs each one counts as an attempt,
  * and the run ends failed when attempts run out.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createTestDb, type TestDb } from "../../helpers/db.ts";
+import { describe, expect, it } from "vitest";
+import { useTestDb } from "../../helpers/db.ts";
 import { claim, queueRuns, runRow, WORKER_A, WORKER_B } from "../../helpers/fixtures.ts";
 
-let db: TestDb;
-beforeAll(async () => {
-  db = await createTestDb();
-});
-afterAll(async () => {
-  await db.drop();
-});
-beforeEach(async () => {
-  await db.sql`truncate public.job_definitions cascade`;
-});
+const db = useTestDb({ truncateBeforeEach: ["public.job_definitions"] });
 
 async function checkpoint(runId: string, worker: string, attempt: number, token: string) {
   await db.sql`select public.checkpoint_job_run(${runId}, ${worker}, ${attempt}, ${token}, 100)`;

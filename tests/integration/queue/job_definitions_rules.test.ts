@@ -1,13 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDb, type TestDb } from "../../helpers/db.ts";
+import { describe, expect, it } from "vitest";
+import { useTestDb } from "../../helpers/db.ts";
 
-let db: TestDb;
-beforeAll(async () => {
-  db = await createTestDb();
-});
-afterAll(async () => {
-  await db.drop();
-});
+const db = useTestDb();
 
 interface Def {
   kind?: string;

@@ -1,17 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createTestDb, type TestDb } from "../../helpers/db.ts";
+import { describe, expect, it } from "vitest";
+import { useTestDb } from "../../helpers/db.ts";
 import { claim, expireLease, queueRuns, runRow, WORKER_A, WORKER_B } from "../../helpers/fixtures.ts";
 
-let db: TestDb;
-beforeAll(async () => {
-  db = await createTestDb();
-});
-afterAll(async () => {
-  await db.drop();
-});
-beforeEach(async () => {
-  await db.sql`truncate public.job_definitions, public.bars cascade`;
-});
+const db = useTestDb({ truncateBeforeEach: ["public.job_definitions", "public.bars"] });
 
 describe("leases and guarded transitions", () => {
   it("requeues an expired run; the first holder's late complete and fail are refused and change nothing", async () => {

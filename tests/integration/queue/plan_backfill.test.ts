@@ -1,13 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDb, type TestDb } from "../../helpers/db.ts";
+import { describe, expect, it } from "vitest";
+import { useTestDb } from "../../helpers/db.ts";
 
-let db: TestDb;
-beforeAll(async () => {
-  db = await createTestDb();
-});
-afterAll(async () => {
-  await db.drop();
-});
+const db = useTestDb();
 
 const fifty: string[] = (Array.from({ length: 50 }, (_, i) => `T${String.fromCharCode(65 + (i % 26))}${String.fromCharCode(65 + Math.floor(i / 26))}`));
 const PAGE = 10_000;

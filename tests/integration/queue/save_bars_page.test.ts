@@ -1,19 +1,10 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createTestDb, type TestDb } from "../../helpers/db.ts";
+import { describe, expect, it } from "vitest";
+import { useTestDb } from "../../helpers/db.ts";
 import type { BarRow } from "../../../supabase/functions/_shared/alpaca/types.ts";
 import { LEASE_LOST_SQLSTATE, LeaseLostError, saveBarsPage } from "../../../supabase/functions/_shared/db.ts";
 import { claim, expireLease, queueRuns, runRow, WORKER_A, WORKER_B } from "../../helpers/fixtures.ts";
 
-let db: TestDb;
-beforeAll(async () => {
-  db = await createTestDb();
-});
-afterAll(async () => {
-  await db.drop();
-});
-beforeEach(async () => {
-  await db.sql`truncate public.job_definitions, public.bars cascade`;
-});
+const db = useTestDb({ truncateBeforeEach: ["public.job_definitions", "public.bars"] });
 
 function page(n: number, symbol = "AAPL", from = Date.UTC(2024, 0, 2, 14, 30), price = 100) {
   const ts = Array.from({ length: n }, (_, i) => new Date(from + i * 60_000));

@@ -3,8 +3,8 @@
  * three monitoring queries operators already run. They are copied here
  * verbatim and must keep working against this schema.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDb, type TestDb } from "../../helpers/db.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { useTestDb } from "../../helpers/db.ts";
 
 const CHECK_JOB_STATUS = `
 SELECT 
@@ -49,9 +49,8 @@ FROM job_definitions
 WHERE symbol LIKE 'US_BATCH_%';
 `;
 
-let db: TestDb;
+const db = useTestDb();
 beforeAll(async () => {
-  db = await createTestDb();
   const sql = db.sql;
   const b1 = ["AAPL", "MSFT", "NVDA"];
   const b2 = ["TMUS", "TSLA"];
@@ -68,9 +67,6 @@ beforeAll(async () => {
   await sql`update public.job_runs set status = 'success', rows_written = 250, finished_at = '2024-02-02Z' where id = ${runs[1]!.id}`;
   await sql`update public.job_runs set status = 'failed', error_message = 'HTTP 500 from Alpaca', finished_at = '2024-02-03Z'
              where id = ${runs[2]!.id}`;
-});
-afterAll(async () => {
-  await db.drop();
 });
 
 describe("the seed's monitoring queries, verbatim", () => {
