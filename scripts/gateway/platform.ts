@@ -42,6 +42,60 @@ export const ERRORS = {
   shuttingDown: { status: 503, code: "SHUTTING_DOWN", message: "Gateway is shutting down" },
 } as const satisfies Record<string, GatewayError>;
 
+/**
+ * Why an isolate ended. The first six are the Edge Runtime's `ShutdownReason`s;
+ * `BootFailure` (its boot-failure event) and `Crashed` (the process exited
+ * without being asked: a crash, or a signal from outside) are this gateway's.
+ */
+export const SHUTDOWN_REASONS = [
+  "EventLoopCompleted",
+  "WallClockTime",
+  "CPUTime",
+  "Memory",
+  "EarlyDrop",
+  "TerminationRequested",
+  "BootFailure",
+  "Crashed",
+] as const;
+export type ShutdownReason = typeof SHUTDOWN_REASONS[number];
+
+/** `event.detail.reason` of a `beforeunload` event, as the Edge Runtime spells it. */
+export type BeforeunloadReason = "cpu" | "memory" | "wall_clock" | "early_drop" | "termination";
+
+export interface IsolateTally {
+  started: number;
+  retired: number;
+  /** Isolates that ended, by reason. */
+  shutdown: Partial<Record<ShutdownReason, number>>;
+}
+
+export interface FunctionHealth {
+  name: string;
+  /** The outcome of the function's latest boot; `not_started` before its first request. */
+  status: "not_started" | "ready" | "boot_error";
+  error?: string;
+  /** Live isolates: `active` takes new requests (0 or 1), `retired` only finish their work. */
+  isolates: { active: number; retired: number };
+  tally: IsolateTally;
+}
+
+/** What `/_internal/health` answers. */
+export interface GatewayHealth {
+  status: "ok" | "shutting_down";
+  /** The runtime the isolates run, e.g. "deno 2.1.4". */
+  isolate_runtime: string;
+  limits: {
+    wall_clock_ms: number;
+    cpu_soft_ms: number;
+    cpu_hard_ms: number;
+    memory_mb: number;
+    beforeunload_ratio: number;
+  };
+  functions: FunctionHealth[];
+  /** Totals over every function. */
+  isolates: IsolateTally & { running: number };
+}
+
 export function errorResponse(err: GatewayError, extraHeaders: Record<string, string> = {}): Response {
   return new Response(JSON.stringify({ code: err.code, message: err.message }), {
     status: err.status,

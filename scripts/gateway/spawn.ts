@@ -1,12 +1,15 @@
 /**
  * Starts the Deno functions gateway (scripts/gateway.ts) as a child
- * process, for tests, `npm start` and benchmarks.
+ * process, for tests, `npm start` and benchmarks. The gateway starts the
+ * functions' isolates as its own children; they end with it.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { freePort, REPO_ROOT } from "../lib/local-host.ts";
-import { READY_LINE_PREFIX } from "./platform.ts";
+import { type GatewayHealth, READY_LINE_PREFIX } from "./platform.ts";
+
+export type { GatewayHealth };
 
 const DENO_BIN = resolve(REPO_ROOT, "node_modules/.bin/deno");
 const GATEWAY_SCRIPT = resolve(REPO_ROOT, "scripts/gateway.ts");
@@ -41,8 +44,10 @@ export interface FunctionsGateway {
   /** SIGTERM (graceful: in-flight requests and waitUntil work finish), then SIGKILL after `timeoutMs` (default 15 s). */
   stop(options?: { timeoutMs?: number }): Promise<void>;
   kill(signal: NodeJS.Signals): void;
-  /** Lines captured so far, stdout and stderr interleaved in arrival order. */
+  /** Lines captured so far, stdout and stderr interleaved in arrival order (the isolates' output included). */
   logs(): string[];
+  /** `/_internal/health`: per-function isolate counts and the tally of isolates started, retired and ended by reason. */
+  stats(): Promise<GatewayHealth>;
 }
 
 function minimalEnv(): Record<string, string> {
@@ -136,5 +141,10 @@ export async function startFunctionsGateway(options: StartFunctionsGatewayOption
       child.kill(signal);
     },
     logs: () => [...lines],
+    async stats() {
+      const res = await fetch(`${url}/_internal/health`);
+      if (!res.ok) throw new Error(`functions gateway health: HTTP ${res.status}`);
+      return await res.json() as GatewayHealth;
+    },
   };
 }

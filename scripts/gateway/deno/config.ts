@@ -1,6 +1,10 @@
 /** Gateway configuration, read once from the environment; every problem is reported at once. */
 import { REPO_ROOT } from "../../lib/local-host.ts";
 import { envFlag, parseVerifyJwt } from "../platform.ts";
+import { type EdgeLimits, parseEdgeLimits } from "../supervision.ts";
+
+/** Deno 2.1.4, the Deno the Edge Runtime (v1.74) is built on: package.json's `deno-edge`. */
+const DEFAULT_ISOLATE_DENO = "node_modules/deno-edge/deno";
 
 export interface GatewayConfig {
   hostname: string;
@@ -8,7 +12,9 @@ export interface GatewayConfig {
   functionsDir: string;
   /** Supabase config.toml read for `[functions.<name>] verify_jwt`; may not exist. */
   configToml: string;
-  wallClockMs: number;
+  limits: EdgeLimits;
+  /** The Deno binary every isolate runs on (EDGE_DENO_BIN). */
+  isolateDeno: string;
   bootTimeoutMs: number;
   shutdownTimeoutMs: number;
   /** Global switch (GATEWAY_VERIFY_KEY); when false no function is checked. */
@@ -58,7 +64,8 @@ export function loadConfig(env: Deno.Env = Deno.env): GatewayConfig {
   const port = intVar(env, "FUNCTIONS_PORT", 54321, 0, 65535, errors);
   const functionsDir = resolvePath(env.get("FUNCTIONS_DIR")?.trim() || "supabase/functions");
   const configToml = resolvePath(env.get("FUNCTIONS_CONFIG")?.trim() || `${dirname(functionsDir)}/config.toml`);
-  const wallClockMs = intVar(env, "FUNCTIONS_WALL_CLOCK_MS", 150_000, 1, 86_400_000, errors);
+  const limits = parseEdgeLimits((name) => env.get(name), errors);
+  const isolateDeno = resolvePath(env.get("EDGE_DENO_BIN")?.trim() || DEFAULT_ISOLATE_DENO);
   const bootTimeoutMs = intVar(env, "FUNCTIONS_BOOT_TIMEOUT_MS", 30_000, 1, 600_000, errors);
   const shutdownTimeoutMs = intVar(env, "GATEWAY_SHUTDOWN_TIMEOUT_MS", 10_000, 0, 600_000, errors);
 
@@ -90,6 +97,14 @@ export function loadConfig(env: Deno.Env = Deno.env): GatewayConfig {
     );
   }
   try {
+    if (!Deno.statSync(isolateDeno).isFile) errors.push(`EDGE_DENO_BIN ${isolateDeno} is not a file`);
+  } catch {
+    errors.push(
+      `the isolates' Deno (2.1.4) is missing at ${isolateDeno}: run npm install ` +
+        "(package deno-edge, linux-x64-glibc only) or set EDGE_DENO_BIN",
+    );
+  }
+  try {
     if (!Deno.statSync(functionsDir).isDirectory) errors.push(`FUNCTIONS_DIR ${functionsDir} is not a directory`);
   } catch {
     errors.push(`FUNCTIONS_DIR ${functionsDir} does not exist`);
@@ -103,7 +118,8 @@ export function loadConfig(env: Deno.Env = Deno.env): GatewayConfig {
     port,
     functionsDir,
     configToml,
-    wallClockMs,
+    limits,
+    isolateDeno,
     bootTimeoutMs,
     shutdownTimeoutMs,
     verifyKey,
