@@ -79,9 +79,8 @@ async function resolveQuery(sql: Sql, f: GapsFlags): Promise<GapQuery> {
     return { symbols: wanted, timeframe: f.timeframe ?? "1Min", feed: f.feed ?? "sip", adjustment: f.adjustment ?? "raw", start: f.from!, end: f.to! };
   }
   const [def] = await sql<{ symbols: string[]; timeframe: string; feed: string; adjustment: string; range_start: Date; range_end: Date }[]>`
-    select case when kind = 'batch' then symbols_array else jsonb_build_array(symbol) end as symbols,
-           timeframe, feed, adjustment, range_start, range_end
-      from public.job_definitions where id = ${f.id}`;
+    select public.job_definition_symbols(d) as symbols, d.timeframe, d.feed, d.adjustment, d.range_start, d.range_end
+      from public.job_definitions d where d.id = ${f.id}`;
   if (!def) throw new Error(`no definition with --id ${f.id}`);
   const outside = wanted.filter((s) => !def.symbols.includes(s));
   if (outside.length) throw new UsageError(`--symbol: ${outside.join(", ")} not in definition ${f.id} (${def.symbols.length} symbols)`);

@@ -192,16 +192,17 @@ $$;
 
 -- A worker hands a held run back before its isolate is cut off (a wall-clock
 -- or CPU budget about to run out, or the runtime's beforeunload). Not a
--- failure: the checkpoint stays, the lease is freed at once and the run is
--- due now, so the next tick claims it and it resumes where it stopped.
--- It gives the attempt back when the run stored a page since it was claimed,
--- and for up to max_idle_handbacks hand-backs in a row that stored nothing;
--- past that a hand-back counts as a failed attempt with backoff, so a run
--- that never progresses ends failed after max_attempts such attempts instead
--- of looping. The reason is recorded in errors (kind 'handed_back').
+-- failure: the checkpoint stays, the lease is freed at once, and the attempt
+-- is given back. A run that stored a page since it was claimed is due now,
+-- so the next tick claims it and it resumes where it stopped. One that stored
+-- nothing (it reached an isolate with no budget left) waits a second, so it
+-- is claimed again once a fresher isolate serves; past p_max_idle_handbacks in a row a hand-back counts as a
+-- failed attempt with backoff, so a run that never progresses ends failed
+-- after max_attempts such attempts instead of looping. The reason is
+-- recorded in errors (kind 'handed_back').
 create function public.hand_back_job_run(
   p_run_id bigint, p_worker text, p_attempt integer, p_reason text,
-  p_handled_by text default null, p_max_idle_handbacks integer default 3
+  p_handled_by text default null, p_max_idle_handbacks integer default 10
 ) returns text
 language plpgsql volatile set search_path = ''
 as $$
@@ -222,7 +223,9 @@ begin
   v_free := v_progressed or v_run.idle_handbacks < p_max_idle_handbacks;
   v_status := public.release_job_run(v_run.id, p_worker, p_attempt,
     case when v_free or v_run.attempt < v_run.max_attempts then 'queued' else 'failed' end,
-    case when v_free then now() else now() + public.job_run_backoff(v_run.attempt) end,
+    case when v_progressed then now()
+         when v_free then now() + interval '1 second'
+         else now() + public.job_run_backoff(v_run.attempt) end,
     v_free, 'handed_back', p_reason, p_handled_by);
   update public.job_runs r
      set idle_handbacks = case when v_progressed then 0 else r.idle_handbacks + 1 end

@@ -39,7 +39,7 @@ export interface RunTruth {
 export async function compareSuccessfulRunsWithGroundTruth(sql: Sql): Promise<RunTruth> {
   const runs = await sql<{ id: string; symbols: string[]; timeframe: string; feed: string; adjustment: string; slice_start: Date; slice_end: Date }[]>`
     select jr.id::text as id,
-           case when jd.kind = 'batch' then jd.symbols_array else jsonb_build_array(jd.symbol) end as symbols,
+           public.job_definition_symbols(jd) as symbols,
            jd.timeframe, jd.feed, jd.adjustment, jr.slice_start, jr.slice_end
       from public.job_runs jr join public.job_definitions jd on jd.id = jr.job_def_id
      where jr.status = 'success' order by jr.id`;

@@ -118,7 +118,7 @@ export interface TickLoopResult {
 
 /**
  * Ticks like pg_cron until no run is queued or running. Backoff delays are real
- * time, so due-later runs are made due now. With `tolerateErrors`, a failed tick
+ * time, so due-later runs are made due now (not those waiting after an idle hand-back). With `tolerateErrors`, a failed tick
  * or query (the gateway or the database is down) is counted and retried; the
  * loop is bounded by `timeoutMs` either way, and stops early when `stop()` says so.
  */
@@ -135,7 +135,11 @@ export async function tickUntilDrained(
       const open = await openRuns(stack.sql);
       if (open === 0) return result;
       if (Date.now() > deadline) throw new Error(`queue not drained after ${timeoutMs} ms: ${open} runs open`);
-      await stack.sql`update public.job_runs set run_after = now() where status = 'queued' and run_after > now()`;
+      // Failure backoffs are skipped to keep tests quick; an idle hand-back's
+      // delay is not: it is what keeps a run from bouncing off an isolate that
+      // has no budget left while a fresher one takes over.
+      await stack.sql`update public.job_runs set run_after = now()
+                       where status = 'queued' and run_after > now() and idle_handbacks = 0`;
       const counts = await stack.tick(maxRuns);
       result.ticks++;
       result.claimed += counts.claimed;
@@ -150,9 +154,8 @@ export async function tickUntilDrained(
 /** Every bar stored vs the simulator's ground truth, for each definition's whole range. */
 export async function compareWithGroundTruth(sql: Sql): Promise<{ expected: number; stored: number; missing: number; extra: number; different: number }> {
   const defs = await sql<{ symbols: string[]; timeframe: string; feed: string; adjustment: string; range_start: Date; range_end: Date }[]>`
-    select case when kind = 'batch' then symbols_array else jsonb_build_array(symbol) end as symbols,
-           timeframe, feed, adjustment, range_start, range_end
-      from public.job_definitions`;
+    select public.job_definition_symbols(d) as symbols, d.timeframe, d.feed, d.adjustment, d.range_start, d.range_end
+      from public.job_definitions d`;
   let expected = 0, missing = 0, extra = 0, different = 0, stored = 0;
   for (const d of defs) {
     const rows = await sql<{ symbol: string; ts: Date; open: number; high: number; low: number; close: number; volume: string; trade_count: string; vwap: number }[]>`

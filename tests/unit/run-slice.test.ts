@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import type { BarPage, BarsQuery } from "../../supabase/functions/_shared/alpaca/types.ts";
 import { PermanentError, RateLimitedError, RetryableError } from "../../supabase/functions/_shared/errors.ts";
+import { unlimitedBudget } from "../../supabase/functions/_shared/isolate-budget.ts";
 import { runSlice, type SliceDeps } from "../../supabase/functions/_shared/run-slice.ts";
 import { batchSlice, fakeQueue, memoryLogger, pagesOf, singleSlice, type FakeQueue } from "../helpers/fakes.ts";
 
@@ -17,6 +18,7 @@ function deps(queue: FakeQueue, pages: SliceDeps["pages"], over: Partial<SliceDe
     queue,
     log,
     pages,
+    budget: unlimitedBudget(),
     leaseSeconds: 180,
     sleep: (ms) => {
       sleeps.push(ms);

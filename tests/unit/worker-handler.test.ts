@@ -4,6 +4,7 @@
  * the background when the runtime can keep it alive.
  */
 import { describe, expect, it } from "vitest";
+import { unlimitedBudget } from "../../supabase/functions/_shared/isolate-budget.ts";
 import type { WorkerDeps } from "../../supabase/functions/_shared/worker-handler.ts";
 import { handle as fetchBars } from "../../supabase/functions/fetch-bars/handler.ts";
 import { handle as fetchBarsBatch } from "../../supabase/functions/fetch-bars-batch/handler.ts";
@@ -17,6 +18,7 @@ function deps(queue: FakeQueue, over: Partial<WorkerDeps> = {}) {
     queue,
     log: memoryLogger(),
     pages: pages.source,
+    budget: unlimitedBudget(),
     leaseSeconds: 180,
     sleep: async () => {},
     now: () => 0,

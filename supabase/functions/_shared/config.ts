@@ -4,6 +4,10 @@
  * values never appear in it.
  */
 import { z } from "zod";
+import { pagesPerIsolate } from "./isolate-budget.ts";
+
+/** Hosted Edge Runtime: an isolate is terminated at 2 s of CPU. */
+const DEFAULT_WORKER_CPU_LIMIT_MS = 2_000;
 import { ALPACA_DATA_HOST } from "./alpaca/config.ts";
 
 export type GetEnv = (name: string) => string | undefined;
@@ -26,6 +30,10 @@ const Env = z.object({
   alpacaBurst: z.coerce.number().int().positive().optional(),
   alpacaTimeoutMs: positiveInt(30_000),
   leaseSeconds: positiveInt(180),
+  /** The plan's isolate wall clock (free 150 s, paid 400 s): slices hand their runs back before it. */
+  workerWallClockMs: positiveInt(150_000),
+  /** The isolate CPU limit at which the runtime terminates it (hosted: 2 s). */
+  workerCpuLimitMs: positiveInt(DEFAULT_WORKER_CPU_LIMIT_MS),
   maxRunsPerTick: positiveInt(30),
   /** Runs allowed in flight at once; default: what one minute of the Alpaca budget can serve. */
   maxInFlight: z.coerce.number().int().positive().optional(),
@@ -66,6 +74,8 @@ export function readConfig(getEnv: GetEnv): FunctionConfig {
     alpacaBurst: blankAsUnset("ALPACA_BURST"),
     alpacaTimeoutMs: blankAsUnset("ALPACA_TIMEOUT_MS"),
     leaseSeconds: blankAsUnset("JOB_LEASE_SECONDS"),
+    workerWallClockMs: blankAsUnset("WORKER_WALL_CLOCK_MS"),
+    workerCpuLimitMs: blankAsUnset("WORKER_CPU_LIMIT_MS"),
     maxRunsPerTick: blankAsUnset("ORCHESTRATOR_MAX_RUNS"),
     maxInFlight: blankAsUnset("ORCHESTRATOR_MAX_IN_FLIGHT"),
     dispatchConcurrency: blankAsUnset("ORCHESTRATOR_CONCURRENCY"),
@@ -85,10 +95,16 @@ export const REQUESTS_PER_SLICE = 10;
 
 /**
  * Runs worth having in flight: enough to spend one minute of the shared Alpaca
- * budget, no more (more would only wait for tokens, holding leases).
+ * budget (more would only wait for tokens, holding leases), and no more than
+ * one worker isolate can take a page each for within its CPU limit (more
+ * would only be handed back unserved by an isolate with no budget left).
  */
-export function inFlightTarget(config: Pick<FunctionConfig, "maxInFlight" | "alpacaRequestsPerMinute">): number {
-  return config.maxInFlight ?? Math.max(1, Math.ceil(config.alpacaRequestsPerMinute / REQUESTS_PER_SLICE));
+export function inFlightTarget(
+  config: Pick<FunctionConfig, "maxInFlight" | "alpacaRequestsPerMinute"> & { workerCpuLimitMs?: number },
+): number {
+  const forBudget = Math.ceil(config.alpacaRequestsPerMinute / REQUESTS_PER_SLICE);
+  const forIsolate = pagesPerIsolate(config.workerCpuLimitMs ?? DEFAULT_WORKER_CPU_LIMIT_MS);
+  return config.maxInFlight ?? Math.max(1, Math.min(forBudget, forIsolate));
 }
 
 /** The values no log line or error may contain. */

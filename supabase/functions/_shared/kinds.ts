@@ -75,7 +75,7 @@ export function sliceSymbols(slice: Slice): string[] {
 
 /** The fields every log line about a slice carries. */
 export function sliceLogFields(slice: Slice): LogFields {
-  return { run_id: slice.runId, kind: slice.kind, ...kindOf(slice).logFields(slice), attempt: slice.attempt };
+  return { run_id: slice.runId, kind: slice.kind, ...kindOf(slice).logFields(slice), attempt: slice.attempt, claim: slice.worker };
 }
 
 /** `{ single: 0, batch: 0, ... }`: one counter per kind, from the table. */

@@ -12,6 +12,8 @@ export interface LogFields {
   batch?: string;
   batch_size?: number;
   attempt?: number;
+  /** The claim holder (one per tick that claimed the run): with run_id and attempt, one claim. */
+  claim?: string;
   pages?: number;
   bars?: number;
   requests?: number;

@@ -1,24 +1,14 @@
-/**
- * The orchestrator's wiring: its context, the queue, and worker invocation
- * through supabase-js (the platform's own functions client, so the gateway
- * and its key check are on the path exactly as in production).
- */
-import { createClient } from "@supabase/supabase-js";
+/** The orchestrator's wiring: its context, the queue, and invoking the worker functions. */
 import { inFlightTarget } from "../_shared/config.ts";
 import { functionContext } from "../_shared/function-context.ts";
+import { functionsInvoker } from "../_shared/invoke.ts";
 import { sqlJobQueue } from "../_shared/job-queue.ts";
-import type { WorkerFunction } from "../_shared/kinds.ts";
 import type { Platform } from "../_shared/platform.ts";
-import type { Slice } from "../_shared/slice.ts";
 import type { OrchestratorDeps } from "./handler.ts";
-
-const INVOKE_TIMEOUT_MS = 30_000;
 
 export function buildDeps(platform: Platform): OrchestratorDeps {
   const { config, sql, log, redact } = functionContext("orchestrator", platform);
-  const supabase = createClient(config.supabaseUrl, config.serviceKeys[0]!, {
-    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-  });
+  const invoke = functionsInvoker(config);
   return {
     queue: sqlJobQueue(sql),
     log,
@@ -29,16 +19,6 @@ export function buildDeps(platform: Platform): OrchestratorDeps {
     maxInFlight: inFlightTarget(config),
     dispatchConcurrency: config.dispatchConcurrency,
     newWorkerId: () => `orchestrator:${crypto.randomUUID()}`,
-    invoke: async (fn: WorkerFunction, slice: Slice) => {
-      const { error } = await supabase.functions.invoke(fn, { body: slice, timeout: INVOKE_TIMEOUT_MS });
-      if (error) throw new Error(await describeInvokeError(error));
-    },
+    invoke: (fn, slice) => invoke(fn, slice),
   };
-}
-
-async function describeInvokeError(error: { message: string; context?: unknown }): Promise<string> {
-  const response = error.context instanceof Response ? error.context : undefined;
-  if (!response) return error.message;
-  const text = await response.text().catch(() => "");
-  return `HTTP ${response.status}${text ? `: ${text.slice(0, 300)}` : ""}`;
 }

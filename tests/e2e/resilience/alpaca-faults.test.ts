@@ -190,7 +190,7 @@ describe("Alpaca faults on a quarter of the requests", () => {
 async function missingInFailedRuns(): Promise<number> {
   const { expectedBars } = await import("../../../scripts/alpaca-sim/ground-truth.ts");
   const runs = await stack.sql<{ symbols: string[]; timeframe: string; feed: string; adjustment: string; slice_start: Date; slice_end: Date }[]>`
-    select case when jd.kind = 'batch' then jd.symbols_array else jsonb_build_array(jd.symbol) end as symbols,
+    select public.job_definition_symbols(jd) as symbols,
            jd.timeframe, jd.feed, jd.adjustment, jr.slice_start, jr.slice_end
       from public.job_runs jr join public.job_definitions jd on jd.id = jr.job_def_id where jr.status = 'failed'`;
   let missing = 0;

@@ -2,8 +2,9 @@
  * hand_back_job_run on a real Postgres: a run given back before an isolate
  * limit keeps its checkpoint, frees its lease at once, is due now and gets
  * its attempt back; a run that keeps being handed back without storing a
- * page is bounded: past three idle hand-backs each one counts as an attempt,
- * and the run ends failed when attempts run out.
+ * page waits a second before it is claimed again, and is bounded: past the idle limit
+ * (10 by default, 3 here) each hand-back counts as an attempt, and the run
+ * ends failed when attempts run out.
  */
 import { describe, expect, it } from "vitest";
 import { useTestDb } from "../../helpers/db.ts";
@@ -15,10 +16,16 @@ async function checkpoint(runId: string, worker: string, attempt: number, token:
   await db.sql`select public.checkpoint_job_run(${runId}, ${worker}, ${attempt}, ${token}, 100)`;
 }
 
-async function handBack(runId: string, worker: string, attempt: number) {
+async function handBack(runId: string, worker: string, attempt: number, maxIdle = 3) {
   const [{ status }] = await db.sql`
-    select public.hand_back_job_run(${runId}, ${worker}, ${attempt}, 'isolate wall clock', 'fetch-bars') as status`;
+    select public.hand_back_job_run(${runId}, ${worker}, ${attempt}, 'isolate wall clock', 'fetch-bars',
+                                    p_max_idle_handbacks => ${maxIdle}) as status`;
   return status as string | null;
+}
+
+async function delaySeconds(): Promise<number> {
+  const [{ delay }] = await db.sql`select extract(epoch from run_after - now())::float8 as delay from public.job_runs`;
+  return delay as number;
 }
 
 describe("hand_back_job_run", () => {
@@ -68,15 +75,17 @@ describe("hand_back_job_run", () => {
     expect(row!.finished_at).not.toBeNull();
   });
 
-  it("a counted idle hand-back waits out a backoff; progress resets the idle count", async () => {
+  it("idle hand-backs wait a second; a counted one waits out a backoff; progress resets the idle count", async () => {
     await queueRuns(db.sql, { runs: 1, maxAttempts: 5 });
+    const delays: number[] = [];
     for (let i = 0; i < 4; i++) {
       await db.sql`update public.job_runs set run_after = now()`;
       const [run] = await claim(db.sql, WORKER_A);
       await handBack(run!.run_id, WORKER_A, run!.attempt);
+      delays.push(await delaySeconds());
     }
-    const [{ delay }] = await db.sql`select extract(epoch from run_after - now())::float8 as delay from public.job_runs`;
-    expect(delay as number).toBeGreaterThan(5);
+    expect(delays.slice(0, 3).map((d) => Math.round(d))).toEqual([1, 1, 1]);
+    expect(delays[3]!).toBeGreaterThan(7); // job_run_backoff(1): 10 s +-25 %
 
     await db.sql`update public.job_runs set run_after = now()`;
     const [run] = await claim(db.sql, WORKER_A);
@@ -84,5 +93,16 @@ describe("hand_back_job_run", () => {
     expect(await handBack(run!.run_id, WORKER_A, run!.attempt)).toBe("queued");
     const [row] = await db.sql`select idle_handbacks, attempt from public.job_runs`;
     expect(row).toMatchObject({ idle_handbacks: 0, attempt: 1 });
+    expect(await delaySeconds()).toBeLessThan(1);
+  });
+
+  it("gives ten idle hand-backs in a row for free by default", async () => {
+    await queueRuns(db.sql, { runs: 1, maxAttempts: 1 });
+    for (let i = 0; i < 11; i++) {
+      await db.sql`update public.job_runs set run_after = now()`;
+      const [run] = await claim(db.sql, WORKER_A);
+      await db.sql`select public.hand_back_job_run(${run!.run_id}, ${WORKER_A}, ${run!.attempt}, 'busy isolate')`;
+    }
+    expect(await runRow(db.sql, (await db.sql`select id from public.job_runs`)[0]!.id)).toMatchObject({ status: "failed", attempt: 1 });
   });
 });
