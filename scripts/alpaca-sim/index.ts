@@ -5,13 +5,16 @@
  */
 import type { AddressInfo } from "node:net";
 import type { FaultSpec } from "./faults.ts";
+import { DEFAULT_PAGE_VARIATION, EXACT_PAGES, type PageVariation } from "./paging.ts";
 import type { Plan } from "./params.ts";
 import { RateLimiter } from "./rate-limit.ts";
-import { createSimServer, type ServerState, setFaults } from "./server.ts";
+import { type AuthFailureStatus, createSimServer, MAX_REQUEST_LINE_BYTES, type ServerState, setFaults } from "./server.ts";
 import { emptyStats, type SimStats, snapshot } from "./stats.ts";
 
 export type { FaultMode, FaultSpec } from "./faults.ts";
 export { parseFaultSpec } from "./faults.ts";
+export { DEFAULT_PAGE_VARIATION, type PageVariation } from "./paging.ts";
+export { type AuthFailureStatus, MAX_REQUEST_LINE_BYTES } from "./server.ts";
 export type { Endpoint, RequestRecord, SimStats } from "./stats.ts";
 
 export const DEFAULT_SIM_KEY_ID = "SIMKEY00000000000000";
@@ -31,6 +34,16 @@ export interface SimOptions {
   faults?: FaultSpec;
   /** The data clock: default `end`, the 15-minute rule, which bars exist yet. Rate limiting uses real time. */
   now?: () => Date;
+  /** Status for a missing or wrong key: 401 (default; the spec, recorded) or 403 (the market-data FAQ). Both are nginx HTML. */
+  authFailureStatus?: AuthFailureStatus;
+  /** Request lines longer than this get nginx's 414 (default 8192, nginx's large_client_header_buffers). */
+  maxRequestLineBytes?: number;
+  /**
+   * Short pages and empty-tail tokens, drawn per request (default
+   * DEFAULT_PAGE_VARIATION); `false` = every page holds exactly `limit` rows
+   * and the last one has no token.
+   */
+  pageVariation?: Partial<PageVariation> | false;
 }
 
 export interface AlpacaSim {
@@ -52,6 +65,9 @@ export async function startAlpacaSim(opts: SimOptions = {}): Promise<AlpacaSim> 
     now: opts.now ?? (() => new Date()),
     stats: emptyStats(),
     pendingTimers: new Set(),
+    authFailureStatus: opts.authFailureStatus ?? 401,
+    maxRequestLineBytes: opts.maxRequestLineBytes ?? MAX_REQUEST_LINE_BYTES,
+    pageVariation: opts.pageVariation === false ? EXACT_PAGES : { ...DEFAULT_PAGE_VARIATION, ...opts.pageVariation },
   };
   setFaults(state, opts.faults);
   const server = createSimServer(state);

@@ -1,11 +1,13 @@
 /**
- * One response page: up to `limit` rows in total across symbols, then a peek
- * at the next row to decide the token (present iff more rows remain). JSON is
+ * One response page: up to `limit` rows in total across symbols (fewer when
+ * the page's shape cuts it short, see paging.ts), then a peek at the next row
+ * to decide the token (present iff more rows remain, or an empty tail). JSON is
  * written by hand in Alpaca's key order (c,h,l,n,o,t,v,vw; envelope keys
  * alphabetical) to keep large pages cheap.
  */
 import type { RawBar } from "./minute-bars.ts";
 import type { ParsedRequest } from "./params.ts";
+import { type PageShape, tokenPastTheEnd } from "./paging.ts";
 import { encodePageToken } from "./tokens.ts";
 import { walkRows } from "./walk.ts";
 
@@ -58,7 +60,8 @@ export function barJson(b: RawBar): string {
 }
 
 /**
- * Writes one page to `sink`. `overrideToken` replaces the computed next token
+ * Writes one page to `sink`. `shape` (default: exactly `limit` rows, no empty
+ * tail) may cut it short; `overrideToken` replaces the computed next token
  * (fault injection); it also sees how many bars the page holds.
  */
 export function renderPage(
@@ -66,6 +69,7 @@ export function renderPage(
   endpoint: "multi" | "single",
   sink: Sink,
   overrideToken?: (next: string | null, bars: number) => string | null,
+  shape: PageShape = { rows: req.limit, emptyTail: false },
 ): PageResult {
   let pieces: string[] = [];
   const emit = (piece: string) => {
@@ -80,7 +84,7 @@ export function renderPage(
   let next: string | null = null;
   emit(endpoint === "multi" ? '{"bars":{' : '{"bars":');
   for (const row of walkRows(req.walk, req.pageToken)) {
-    if (count === req.limit) {
+    if (count === shape.rows) {
       next = encodePageToken(row.symbol, req.walk.tf.letter, row.bar.t);
       break;
     }
@@ -92,6 +96,7 @@ export function renderPage(
     emit(barJson(row.bar));
     count++;
   }
+  if (next === null && count > 0 && shape.emptyTail) next = tokenPastTheEnd(req.walk);
   if (overrideToken) next = overrideToken(next, count);
   const currency = req.currency ? `,"currency":${JSON.stringify(req.currency)}` : "";
   const token = `"next_page_token":${next === null ? "null" : JSON.stringify(next)}`;

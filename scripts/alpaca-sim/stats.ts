@@ -11,6 +11,10 @@ export interface RequestRecord {
   bars: number;
   pageToken?: string;
   fault?: FaultMode;
+  /** The response was gzipped (the request accepted gzip). */
+  gzip?: boolean;
+  /** Bytes of the request line (method, target, version), the quantity nginx caps. */
+  requestLineBytes?: number;
 }
 
 export interface SimStats {

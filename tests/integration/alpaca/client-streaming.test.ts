@@ -67,7 +67,7 @@ it("streams 50 symbols × one month of 1Min bars with flat memory", { timeout: 1
   expect(truth.next().done).toBe(true);
   expect(mismatches).toBe(0);
   expect(rows).toBeGreaterThan(500_000);
-  expect(pages).toBe(Math.ceil(rows / 10_000));
+  expect(pages).toBeGreaterThanOrEqual(Math.ceil(rows / 10_000)); // Alpaca may cut a page short
   console.log(
     `streamed ${rows} bars in ${pages} pages; live heap growth ≤ ${(maxLiveGrowth / MB).toFixed(1)} MB, ` +
       `peak RSS growth ${(maxRssGrowth / MB).toFixed(1)} MB`,

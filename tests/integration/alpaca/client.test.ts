@@ -103,7 +103,7 @@ describe("client against the simulator", () => {
     const { rows, tokens } = await collect(multi);
     expect(rows).toEqual(asRows(multi));
     expect(tokens[0]).toBeNull();
-    expect(tokens.length).toBe(Math.ceil(rows.length / 1000));
+    expect(tokens.length).toBeGreaterThanOrEqual(Math.ceil(rows.length / 1000));
     expect(sim.stats().byEndpoint).toEqual({ multi: tokens.length, single: 0 });
   });
 
@@ -126,10 +126,10 @@ describe("client against the simulator", () => {
   it("resumes from a checkpointed token", async () => {
     const all = asRows(multi);
     const pages = iterateBarPages(client(), multi)[Symbol.asyncIterator]();
-    await pages.next();
+    const first = (await pages.next()).value!;
     const second = (await pages.next()).value!;
     const { rows } = await collect({ ...multi, pageToken: second.pageToken });
-    expect(rows).toEqual(all.slice(1000));
+    expect(rows).toEqual(all.slice(first.bars.length));
   });
 
   it("awaits the acquire hook before every request", async () => {

@@ -8,7 +8,8 @@ import { SIM_NOW, startTestSim } from "./sim-helpers.ts";
 
 let sim: AlpacaSim;
 beforeAll(async () => {
-  sim = await startTestSim();
+  // Exact pages, so a fault's effect on the page count is the fault's alone.
+  sim = await startTestSim({ pageVariation: false });
 });
 afterAll(() => sim.close());
 

@@ -117,7 +117,11 @@ describe("rate limit", () => {
       expect(err.status).toBe(429);
       expect(err.message).toBe("too many requests.");
       expect(err.response.headers.get("Retry-After")).toBeNull();
-      expect(err.rateLimit).toBeUndefined();
+      // The spec lists X-RateLimit-* on 429 (components.responses."429".headers): nothing left, and when that changes.
+      expect(err.rateLimit).toMatchObject({ limit: 5, remaining: 0 });
+      expect(err.rateLimit!.reset!.getTime()).toBeGreaterThan(Date.now() - 1000);
+      expect(err.retryAfterMs).toBeGreaterThan(0);
+      expect(err.retryAfterMs).toBeLessThanOrEqual(3_000); // one token every 2 s, reset in whole seconds
       await new Promise((r) => setTimeout(r, 2_100));
       await expect(api.stockBars(base)).resolves.toHaveProperty("bars.AAPL");
       expect(limited.stats().rateLimited).toBe(1);

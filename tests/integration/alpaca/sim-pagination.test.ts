@@ -1,4 +1,8 @@
-/** The official SDK, unchanged, paging through the simulator; results compared with ground truth. */
+/**
+ * The official SDK, unchanged, paging through the simulator; results compared with ground truth.
+ * Pages here are exact (every page `limit` rows, no empty tail) so their shape can be asserted;
+ * the short pages and empty tails Alpaca may also send are covered in contract.test.ts and pages.test.ts.
+ */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectedBars } from "../../../scripts/alpaca-sim/ground-truth.ts";
 import type { AlpacaSim } from "../../../scripts/alpaca-sim/index.ts";
@@ -7,7 +11,7 @@ import { collectMulti, collectSingle, type CollectedPages, sdkFor, SIM_NOW, type
 
 let sim: AlpacaSim;
 beforeAll(async () => {
-  sim = await startTestSim();
+  sim = await startTestSim({ pageVariation: false });
 });
 afterAll(() => sim.close());
 

@@ -1,14 +1,41 @@
 /**
  * Maps whatever the SDK or the network threw into one of our outcome classes:
- * 429 -> RateLimitedError; 5xx, 408, timeouts, resets, broken JSON ->
- * RetryableError; 400/401/403/404/422 (and other 4xx) -> PermanentError with
- * Alpaca's message. Messages never carry credentials or HTML.
+ * 429 -> RateLimitedError (with the wait Alpaca's X-RateLimit-Reset implies);
+ * 5xx, 408, timeouts, resets, broken JSON -> RetryableError; 400/401/403/404/
+ * 414/422 (and other 4xx) -> PermanentError with Alpaca's message. Messages
+ * never carry credentials or HTML.
+ *
+ * Bad credentials come back two ways: 401 ("Authentication headers are
+ * missing or invalid", alpacahq/alpaca-trade-api-js tooling/specs/market-data-api.json
+ * components.responses."401"; an nginx HTML page on the wire) or 403 ("the
+ * request was not authenticated / the provided credentials were incorrect",
+ * https://docs.alpaca.markets/docs/market-data-faq; an nginx "403 Forbidden"
+ * page or `{"message": "forbidden."}`). Both are one authentication failure,
+ * "Alpaca rejected the API key (<status>)". The other 403, Alpaca's JSON
+ * `subscription does not permit querying recent SIP data`, is an entitlement
+ * refusal and keeps Alpaca's message.
  */
 import { errors } from "@alpacahq/alpaca-trade-api";
 import { JobError, PermanentError, RateLimitedError, RetryableError } from "../errors.ts";
 import { MalformedBarError } from "./bar-row.ts";
 
 const MAX_MESSAGE = 300;
+
+/**
+ * Bounds on the wait derived from X-RateLimit-Reset (whole epoch seconds, so
+ * up to a second late; a skewed clock can make it 0 or far off). Alpaca's
+ * window is a minute: no wait longer than that is ever needed.
+ */
+export const MIN_RATE_LIMIT_WAIT_MS = 1_000;
+export const MAX_RATE_LIMIT_WAIT_MS = 60_000;
+
+/** A 403 that is about the key, not about what the key may see. */
+function isCredentialRefusal(rawMessage: string): boolean {
+  const m = rawMessage.trim();
+  if (/<\s*(html|!doctype|head|body)\b/i.test(m)) return true; // nginx's page: no Alpaca JSON envelope
+  if (m === "" || m.startsWith("Response returned an error code")) return true; // empty body
+  return /^(forbidden|unauthorized|access key verification failed)\b/i.test(m);
+}
 
 /** Alpaca's message, minus HTML pages, secrets and excess length. */
 function cleanMessage(message: string, secrets: readonly string[]): string {
@@ -61,13 +88,25 @@ function fromStatus(err: InstanceType<typeof errors.ApiError>, ctx: ClassifyCont
   const message = cleanMessage(err.message ?? "", ctx.secrets);
   const options = { status, cause: err };
   if (status === 429) {
+    // The SDK derives retryAfterMs from Retry-After (Alpaca sends none) or else X-RateLimit-Reset.
+    const wait = err.retryAfterMs;
     return new RateLimitedError(`Alpaca rate limit exceeded (429): ${message}`, {
       ...options,
-      retryAfterMs: err.retryAfterMs,
+      retryAfterMs: wait === undefined || !Number.isFinite(wait)
+        ? undefined
+        : Math.min(MAX_RATE_LIMIT_WAIT_MS, Math.max(MIN_RATE_LIMIT_WAIT_MS, Math.ceil(wait))),
     });
   }
-  if (status === 401) return new PermanentError("Alpaca rejected the API key (401)", options);
+  if (status === 401 || (status === 403 && isCredentialRefusal(err.message ?? ""))) {
+    return new PermanentError(`Alpaca rejected the API key (${status})`, options);
+  }
   if (status === 408 || status >= 500) return new RetryableError(`Alpaca server error (${status}): ${message}`, options);
   if (status === 403) return new PermanentError(`Alpaca refused the request (403): ${message}`, options);
+  if (status === 414) {
+    return new PermanentError(
+      `Alpaca refused the request URL as too long (414): ${message}; the basket needs fewer or shorter symbols`,
+      options,
+    );
+  }
   return new PermanentError(`Alpaca rejected the request (${status}): ${message}`, options);
 }

@@ -4,12 +4,27 @@
  * to the job queue, the request budget to the caller's `acquire` hook).
  * The body is parsed here rather than by the SDK so broken JSON and
  * malformed bars are caught at this boundary and classified.
+ *
+ * Compression: the runtime's fetch asks for gzip itself (Deno and the Edge
+ * Runtime send `Accept-Encoding: gzip,br`, Node `gzip, deflate`) and inflates
+ * the body before `text()`, so pages travel compressed as Alpaca serves them.
+ *
+ * URL length: a request whose target would exceed MAX_REQUEST_TARGET_BYTES is
+ * refused before any I/O (PermanentError): Alpaca's nginx would answer 414,
+ * and no retry can shorten it. Baskets within MAX_BASKET_SYMBOLS ×
+ * MAX_TICKER_LENGTH never get there.
  */
-import { marketData } from "@alpacahq/alpaca-trade-api";
+import { errors, marketData } from "@alpacahq/alpaca-trade-api";
 import { PermanentError, RetryableError } from "../errors.ts";
 import { toBarRow } from "./bar-row.ts";
 import { classifyAlpacaError } from "./classify-error.ts";
-import { ALPACA_DATA_HOST, type AlpacaClientConfig, DEFAULT_TIMEOUT_MS } from "./config.ts";
+import {
+  ALPACA_DATA_HOST,
+  type AlpacaClientConfig,
+  DEFAULT_TIMEOUT_MS,
+  MAX_BASKET_SYMBOLS,
+  MAX_REQUEST_TARGET_BYTES,
+} from "./config.ts";
 import type { AlpacaBarsClient, BarPage, BarRow, BarsQuery } from "./types.ts";
 
 export type { AlpacaBarsClient, BarPage, BarsQuery };
@@ -34,38 +49,89 @@ export function assertValidQuery(q: BarsQuery): void {
   toInstant("end", q.end);
 }
 
-export function createAlpacaBarsClient(config: AlpacaClientConfig): AlpacaBarsClient {
-  const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const api = new marketData.StockApi(
+/** Bytes of the request target (path + query) of `url`. */
+export function requestTargetBytes(url: string): number {
+  const u = new URL(url);
+  return new TextEncoder().encode(u.pathname + u.search).length;
+}
+
+/** What a probe API's fetch throws instead of sending: the URL the SDK built. */
+class UrlProbe extends Error {
+  constructor(readonly url: string) {
+    super("URL probe (never sent)");
+  }
+}
+
+function stockApi(config: AlpacaClientConfig, timeoutMs: number, fetchApi: typeof fetch | undefined) {
+  return new marketData.StockApi(
     new marketData.Configuration({
       basePath: (config.baseUrl ?? ALPACA_DATA_HOST).replace(/\/+$/, ""),
       keyId: config.keyId,
       secret: config.secretKey,
       timeoutMs,
-      fetchApi: config.fetch,
+      fetchApi,
       // retry and rateLimit deliberately unset: both default to off on the raw Configuration.
     }),
   );
+}
+
+/** The one SDK call behind a page, for the real API and the URL probe alike. */
+function requestPage(api: marketData.StockApi, q: BarsQuery, pageToken: string | null) {
+  const common = {
+    timeframe: q.timeframe,
+    start: toInstant("start", q.start),
+    end: toInstant("end", q.end),
+    limit: q.limit ?? DEFAULT_PAGE_LIMIT,
+    adjustment: q.adjustment,
+    feed: q.feed as marketData.StockHistoricalFeed | undefined,
+    pageToken: pageToken ?? undefined,
+  };
+  return q.endpoint === "multi"
+    ? api.stockBarsRaw({ ...common, symbols: q.symbols.join(",") })
+    : api.stockBarSingleRaw({ ...common, symbol: q.symbols[0]! });
+}
+
+export function createAlpacaBarsClient(config: AlpacaClientConfig): AlpacaBarsClient {
+  const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const api = stockApi(config, timeoutMs, config.fetch);
+  const probe = stockApi(config, timeoutMs, (url) => Promise.reject(new UrlProbe(String(url))));
   const ctx = { timeoutMs, secrets: [config.secretKey, config.keyId] };
+
+  /** The exact URL the SDK will request, built by the SDK itself without sending anything. */
+  async function urlOf(q: BarsQuery, pageToken: string | null): Promise<string> {
+    try {
+      await requestPage(probe, q, pageToken);
+    } catch (err) {
+      const cause = err instanceof errors.FetchError ? err.cause : err;
+      if (cause instanceof UrlProbe) return cause.url;
+      throw err;
+    }
+    throw new Error("the URL probe sent a request");
+  }
+
+  /** Refuses, before any I/O, a request Alpaca's nginx would answer with 414. */
+  async function assertUrlFits(q: BarsQuery, pageToken: string | null): Promise<void> {
+    const bytes = requestTargetBytes(await urlOf(q, pageToken));
+    if (bytes > MAX_REQUEST_TARGET_BYTES) {
+      throw new PermanentError(
+        `the Alpaca request URL would be ${bytes} bytes, over the ${MAX_REQUEST_TARGET_BYTES}-byte limit ` +
+          `(${q.symbols.length} symbols); a basket may hold at most ${MAX_BASKET_SYMBOLS} tickers`,
+      );
+    }
+  }
 
   return {
     async fetchPage(q, pageToken) {
       assertValidQuery(q);
+      try {
+        await assertUrlFits(q, pageToken);
+      } catch (err) {
+        throw classifyAlpacaError(err, ctx);
+      }
       // Outside the try: a failure of the budget itself (its database) is not an Alpaca failure.
       await config.acquire?.();
       try {
-        const common = {
-          timeframe: q.timeframe,
-          start: toInstant("start", q.start),
-          end: toInstant("end", q.end),
-          limit: q.limit ?? DEFAULT_PAGE_LIMIT,
-          adjustment: q.adjustment,
-          feed: q.feed as marketData.StockHistoricalFeed | undefined,
-          pageToken: pageToken ?? undefined,
-        };
-        const response = q.endpoint === "multi"
-          ? await api.stockBarsRaw({ ...common, symbols: q.symbols.join(",") })
-          : await api.stockBarSingleRaw({ ...common, symbol: q.symbols[0]! });
+        const response = await requestPage(api, q, pageToken);
         const body: unknown = JSON.parse(await response.raw.text());
         return { ...parseBody(body, q), pageToken };
       } catch (err) {
