@@ -4,10 +4,20 @@
  * bar start (start ≤ t ≤ end). Walking from a resume position costs only the
  * buckets actually visited, so memory is flat for any range.
  */
-import { nyMidnight, parseDay, sessionAtOrBefore, type Session, type Timeframe } from "../lib/market-calendar/index.ts";
+import {
+  bucketCeil,
+  bucketFloor,
+  bucketNext,
+  bucketPrev,
+  nyMidnight,
+  parseDay,
+  sessionAtOrBefore,
+  type Session,
+  type Timeframe,
+} from "../lib/market-calendar/index.ts";
 import type { AdjustmentSet } from "./corporate-actions.ts";
 import { bucketBar, SessionCursor } from "./bars.ts";
-import { bucketCeil, bucketFloor, bucketNext, bucketPrev } from "./buckets.ts";
+
 import { type DataFeed, MinuteBarSource, type RawBar } from "./minute-bars.ts";
 import { profileOf, resolveEntity } from "./symbols.ts";
 

@@ -4,12 +4,13 @@
  * a batch of one symbol is a batch, and a basket name is never a single's symbol.
  */
 import { z } from "zod";
+import { MAX_BASKET_SYMBOLS } from "../../supabase/functions/_shared/alpaca/config.ts";
 import { BASKET_NAME, TICKER } from "../../supabase/functions/_shared/slice.ts";
 import { Adjustment, BasketName, Feed, Instant, intFlag, parseFlags, Ticker, Timeframe } from "./flags.ts";
 import { type Basket, duplicatesOf, splitIntoBaskets } from "./symbols-input.ts";
 
-/** Alpaca's multi-symbol endpoint and the functions' BatchSlice accept at most this many. */
-export const MAX_BASKET_SIZE = 2000;
+/** The most symbols one basket may hold: one request for all of them must fit Alpaca's 8 KiB request line. */
+export const MAX_BASKET_SIZE = MAX_BASKET_SYMBOLS;
 
 const SingleTicker = z.string().regex(TICKER, {
   error: (iss) =>

@@ -62,6 +62,12 @@ create table public.job_definitions (
   constraint batch_symbols_are_tickers check (
     kind <> 'batch' or jsonb_typeof(symbols_array) <> 'array' or public.jsonb_all_tickers(symbols_array)),
   constraint batch_symbols_are_unique check (kind <> 'batch' or not public.jsonb_has_duplicates(symbols_array)),
+  -- One request asks Alpaca for every symbol of a basket, and its request line
+  -- must fit the 8 KiB that Alpaca's front end (nginx) accepts: 500 tickers of
+  -- at most 10 characters, comma-separated and URL-encoded, leave room for the
+  -- other parameters and a page token.
+  constraint batch_fits_one_request check (
+    kind <> 'batch' or jsonb_typeof(symbols_array) <> 'array' or jsonb_array_length(symbols_array) <= 500),
   constraint timeframe_is_alpaca_timeframe check (public.is_alpaca_timeframe(timeframe)),
   constraint feed_is_known check (feed in ('sip', 'iex', 'boats', 'otc')),
   constraint adjustment_is_known check (

@@ -1,10 +1,10 @@
 /**
- * The simulator's bucket alignment (scripts/alpaca-sim/buckets.ts): minute and
+ * Alpaca's bucket alignment (the market calendar library, served by the simulator): minute and
  * hour buckets are consecutive N-unit steps on the UTC line from the Unix
  * epoch, never restarting at an hour or a day; calendar units are unchanged.
  */
 import { describe, expect, it } from "vitest";
-import { bucketCeil, bucketFloor, bucketNext, bucketPrev } from "../../scripts/alpaca-sim/buckets.ts";
+import { bucketCeil, bucketFloor, bucketNext, bucketPrev } from "../../scripts/lib/market-calendar/index.ts";
 import { parseTimeframe } from "../../scripts/lib/market-calendar/timeframe.ts";
 
 const tf = (s: string) => parseTimeframe(s)!;

@@ -111,6 +111,14 @@ describe("runSlice", () => {
     expect(log.lines.at(-1)).toMatchObject({ level: "warn", outcome: "rate_limited", http_status: 429 });
   });
 
+  it("defers the run at once when Alpaca asks for a wait longer than five seconds", async () => {
+    const queue = fakeQueue({ failResult: "queued" });
+    const { d, sleeps } = deps(queue, failingThen([new RateLimitedError("429", { status: 429, retryAfterMs: 20_000 })], pagesOf(1).source));
+    expect(await runSlice(singleSlice(), d)).toBe("rate_limited");
+    expect(sleeps).toEqual([]);
+    expect(queue.calls).toEqual([expect.objectContaining({ op: "fail", kind: "rate_limited", opts: { retryAfterMs: 20_000, handledBy: "fetch-bars" } })]);
+  });
+
   it("keeps the pages it stored before a retryable failure and records it with the secret masked", async () => {
     const queue = fakeQueue({ failResult: "queued" });
     let served = 0;

@@ -17,12 +17,13 @@ describe("timeframe grammar", () => {
 });
 
 describe("buckets", () => {
-  it("aligns N-Min buckets to multiples of N past the UTC hour", () => {
+  it("aligns N-Min buckets to steps of N minutes from the epoch, across hour boundaries, as Alpaca does", () => {
     const tf = parseTimeframe("15Min")!;
     expect(iso(bucketFloor(tf, at("2024-03-05T14:44:59Z")))).toBe("2024-03-05T14:30:00.000Z");
     expect(iso(bucketCeil(tf, at("2024-03-05T14:30:01Z")))).toBe("2024-03-05T14:45:00.000Z");
     const seven = parseTimeframe("7Min")!;
-    expect(iso(bucketNext(seven, at("2024-03-05T14:56:00Z")))).toBe("2024-03-05T15:00:00.000Z");
+    expect(iso(bucketNext(seven, at("2024-03-05T14:56:00Z")))).toBe("2024-03-05T15:03:00.000Z");
+    expect(iso(bucketFloor(seven, at("2024-03-05T15:01:00Z")))).toBe("2024-03-05T14:59:00.000Z");
   });
 
   it("aligns N-Hour buckets to multiples of N past UTC midnight", () => {

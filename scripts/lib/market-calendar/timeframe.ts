@@ -70,18 +70,22 @@ function monthStart(dayNumber: number, n: number): { y: number; m: number } {
   return { y, m: Math.floor((m - 1) / n) * n + 1 };
 }
 
+function intradayStep(tf: Timeframe): number {
+  return tf.n * (tf.unit === "min" ? MS_PER_MINUTE : MS_PER_HOUR);
+}
+
 /** Start of the bucket containing `ms`. */
 export function bucketFloor(tf: Timeframe, ms: number): number {
   switch (tf.unit) {
-    case "min": {
-      const hour = Math.floor(ms / MS_PER_HOUR) * MS_PER_HOUR;
-      const step = tf.n * MS_PER_MINUTE;
-      return hour + Math.floor((ms - hour) / step) * step;
-    }
+    // Intraday buckets are consecutive N-unit steps counted from the Unix
+    // epoch, never restarted at an hour or a day, as Alpaca's samples show:
+    // 45Min bars at 07:30Z, 08:15Z, 09:00Z (the older Python SDK's README),
+    // 4Hour bars at 00:00, 04:00, 08:00 (Alpaca staff on their forum). For N
+    // that divides neither, the epoch is the origin consistent with both.
+    case "min":
     case "hour": {
-      const day = Math.floor(ms / MS_PER_DAY) * MS_PER_DAY;
-      const step = tf.n * MS_PER_HOUR;
-      return day + Math.floor((ms - day) / step) * step;
+      const step = intradayStep(tf);
+      return Math.floor(ms / step) * step;
     }
     case "day":
       return nyMidnight(nyDayOf(ms));
@@ -99,14 +103,9 @@ export function bucketFloor(tf: Timeframe, ms: number): number {
 /** Start of the bucket after the one starting at `start` (= its exclusive end). */
 export function bucketNext(tf: Timeframe, start: number): number {
   switch (tf.unit) {
-    case "min": {
-      const hourEnd = (Math.floor(start / MS_PER_HOUR) + 1) * MS_PER_HOUR;
-      return Math.min(start + tf.n * MS_PER_MINUTE, hourEnd);
-    }
-    case "hour": {
-      const dayEnd = (Math.floor(start / MS_PER_DAY) + 1) * MS_PER_DAY;
-      return Math.min(start + tf.n * MS_PER_HOUR, dayEnd);
-    }
+    case "min":
+    case "hour":
+      return start + intradayStep(tf);
     case "day":
       return nyMidnight(nyDayOf(start) + 1);
     case "week":

@@ -40,6 +40,8 @@ export type SliceOutcome = "success" | "retry" | "failed" | "rate_limited" | "ha
 
 /** 429s are waited out in place this many times before the run is handed back to the queue. */
 const RATE_LIMIT_WAITS = 3;
+/** Longest 429 delay waited out in place; longer ones defer the run. */
+const MAX_WAIT_IN_PLACE_MS = 5_000;
 const PAGE_LIMIT = 10_000;
 
 /** Alpaca's `end` is inclusive; a slice is [start, end). Bars start on whole seconds. */
@@ -129,8 +131,11 @@ export async function runSlice(slice: Slice, deps: SliceDeps): Promise<SliceOutc
         reserved = false;
         if (err instanceof LeaseLostError) return lost();
         const jobError = toJobError(err);
-        if (jobError instanceof RateLimitedError && waits < RATE_LIMIT_WAITS) {
-          // The bucket refills continuously, so a short wait suffices when Alpaca gave no delay.
+        // A short wait is spent in place (the bucket refills continuously); a
+        // longer one, as X-RateLimit-Reset may ask, would hold the isolate's
+        // wall clock and the lease, so the run is deferred instead.
+        if (jobError instanceof RateLimitedError && waits < RATE_LIMIT_WAITS &&
+            (jobError.retryAfterMs ?? 0) <= MAX_WAIT_IN_PLACE_MS) {
           waits++;
           await deps.sleep(jobError.retryAfterMs ?? 1000 * 2 ** waits);
           continue;

@@ -6,6 +6,7 @@
  * kinds.ts; this file holds only the schemas.
  */
 import { z } from "zod";
+import { MAX_BASKET_SYMBOLS } from "./alpaca/config.ts";
 
 export const TICKER = /^[A-Z]{1,6}(\.[A-Z]{1,3})?$/;
 export const BASKET_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -40,7 +41,7 @@ export const SingleSlice = SliceBase.extend({
 export const BatchSlice = SliceBase.extend({
   kind: z.literal("batch"),
   name: z.string().regex(BASKET_NAME, { error: "must be a basket name" }),
-  symbols: z.array(Ticker).min(1).max(2000).refine((s) => new Set(s).size === s.length, { error: "must not repeat a symbol" }),
+  symbols: z.array(Ticker).min(1).max(MAX_BASKET_SYMBOLS).refine((s) => new Set(s).size === s.length, { error: "must not repeat a symbol" }),
 }).strict().refine(sliceIsNotEmpty, sliceIsNotEmptyError);
 
 export const Slice = z.discriminatedUnion("kind", [SingleSlice, BatchSlice]);

@@ -41,6 +41,7 @@ const refused: Array<[string, Def, string]> = [
   ["a batch holding a non-ticker", batch(["AAPL", "US_BATCH_2"]), "batch_symbols_are_tickers"],
   ["a batch holding a number", batch(["AAPL", 42]), "batch_symbols_are_tickers"],
   ["a batch holding a duplicate", batch(["AAPL", "MSFT", "AAPL"]), "batch_symbols_are_unique"],
+  ["a batch too large for one request line", batch(Array.from({ length: 501 }, (_, i) => `S${String.fromCharCode(65 + (i % 26))}${String.fromCharCode(65 + Math.floor(i / 26) % 26)}`)), "batch_fits_one_request"],
   ["a batch named with SQL", { ...batch(["AAPL"]), symbol: "x'; drop table bars;--" }, "batch_name_is_a_name"],
   ["an unknown kind", { kind: "multi" }, "kind_is_single_or_batch"],
   ["timeframe 60Min", { timeframe: "60Min" }, "timeframe_is_alpaca_timeframe"],
