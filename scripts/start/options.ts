@@ -6,6 +6,7 @@ import { resolve } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { z } from "zod";
 import { SEED_BASKETS } from "../lib/seed-baskets.ts";
+import { cronDatabaseProblem } from "./cron-scheduler.ts";
 import { defaultDemoRange, demoStartFor, parseRangeBound } from "./range.ts";
 
 /** Supabase's local database port, tried first for the embedded server. */
@@ -123,7 +124,7 @@ function program(): Command {
     .option("--feed <feed>", "sip or iex (default: ALPACA_FEED, else sip)")
     .option("--tick-interval <seconds>", "seconds between orchestrator ticks (own scheduler)", positiveNumber("--tick-interval"), 1)
     .option("--max-runs <n>", "most runs in flight at once; each tick claims the free room (1-100)", positiveInteger("--max-runs"), 4)
-    .option("--scheduler <which>", "auto (pg_cron when the database can tick, else local), local or cron", "auto")
+    .option("--scheduler <which>", "auto (pg_cron when the database can tick, else local), local, or cron (the database's pg_cron ticks this run's gateway)", "auto")
     .option("--data-dir <dir>", "where npm start keeps the embedded Postgres and the functions' log", ".data")
     .option("--progress-interval <seconds>", "seconds between progress lines when stdout is not a terminal", positiveNumber("--progress-interval"), 5)
     .option("--keep-running", "after the queue drains, keep everything up (to query it) until Ctrl-C", false)
@@ -160,6 +161,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, now = new D
   const feed = flags.feed ?? startEnv?.ALPACA_FEED ?? "sip";
   if (feed !== "sip" && feed !== "iex") problems.push("--feed must be sip or iex");
   if (!["auto", "local", "cron"].includes(flags.scheduler)) problems.push("--scheduler must be auto, local or cron");
+  const cronProblem = flags.scheduler === "cron" ? cronDatabaseProblem(startEnv?.DATABASE_URL) : undefined;
+  if (cronProblem) problems.push(cronProblem);
   if (flags.maxRuns > 100) problems.push("--max-runs must be at most 100");
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,50}$/.test(flags.name)) problems.push("--name must be letters, digits, _ . -");
   if (problems.length > 0 || !startEnv) {

@@ -1,9 +1,12 @@
 /**
- * The backfill itself, once the stack is up: plan, tick (pg_cron or a local
- * loop), show progress until the queue drains, then the status table.
+ * The backfill itself, once the stack is up: plan, tick (pg_cron, or a local
+ * loop; --scheduler cron: pg_cron ticking this run's gateway), show progress
+ * until the queue drains, then the status table.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Sql } from "postgres";
 import { createOrchestratorClient } from "../lib/orchestrator-client.ts";
+import { checkPgCronPrerequisites, takeOverPgCron } from "./cron-scheduler.ts";
 import type { Lifecycle } from "./lifecycle.ts";
 import type { Basket, StartOptions } from "./options.ts";
 import { describeError, type Output } from "./output.ts";
@@ -65,12 +68,46 @@ async function plan({ opts, out, sql }: RunContext): Promise<number[]> {
   return [...planned, ...others].sort((a, b) => a - b);
 }
 
+const cronFailure = (err: Error): never => {
+  throw new Error(err.message.startsWith("--scheduler cron") ? err.message : `--scheduler cron: ${err.message}`);
+};
+
+/**
+ * --scheduler cron: the database's pg_cron ticks this run's gateway (Vault secrets pointed at it);
+ * nothing ticks locally; what was changed is put back on the way out, and said.
+ */
+async function scheduleCronToLocalGateway({ opts, out, life, sql, stack }: RunContext): Promise<void> {
+  const cron = await takeOverPgCron(sql, { databaseUrl: stack.db.url, gatewayUrl: stack.gateway.url, serviceKey: stack.serviceKey })
+    .catch(cronFailure);
+  const done = new AbortController();
+  const report = throttled(out, 10_000);
+  const watcher = (async () => {
+    while (!done.signal.aborted) {
+      await sleep(5_000, undefined, { signal: done.signal }).catch(() => {});
+      if (done.signal.aborted) break;
+      try {
+        for (const problem of await cron.newProblems()) report(problem);
+      } catch (err) {
+        report(`reading pg_cron's and pg_net's history failed: ${describeError(err)}`);
+      }
+    }
+  })();
+  life.defer("the pg_cron schedule", async () => {
+    done.abort();
+    await watcher;
+    for (const line of await cron.restore()) out.line(line);
+  });
+  out.line(`scheduler:         pg_cron in the database ticks ${stack.gateway.url}/functions/v1/orchestrator every minute ` +
+    `(job bars-orchestrator-tick, URL and key from Vault), no local ticks; first tick in ${cron.firstTickInSeconds}s`);
+  for (const line of cron.report) out.line(`${INDENT}(${line})`);
+  out.line(`${INDENT}each tick claims the free room under --max-runs (${opts.maxRunsInFlight}); on exit the schedule and secrets are put back`);
+}
+
 /** pg_cron where the database can tick the functions itself; otherwise a local loop of ticks. */
-async function schedule({ opts, out, life, sql, stack }: RunContext): Promise<void> {
+async function schedule(ctx: RunContext): Promise<void> {
+  const { opts, out, life, sql, stack } = ctx;
+  if (opts.scheduler === "cron") return await scheduleCronToLocalGateway(ctx);
   const cron = await choosePgCron(sql, opts.scheduler);
-  if (opts.scheduler === "cron" && !cron.useCron) {
-    throw new Error(`--scheduler cron: pg_cron cannot tick here:\n  ${cron.report.join("\n  ")}`);
-  }
   if (cron.useCron) {
     out.line("scheduler:         pg_cron ticks the orchestrator every minute (job bars-orchestrator-tick)");
     return;
@@ -91,6 +128,8 @@ async function schedule({ opts, out, life, sql, stack }: RunContext): Promise<vo
 
 export async function runBackfill(ctx: RunContext): Promise<RunResult> {
   const { opts, out, life, sql, stack } = ctx;
+  // --scheduler cron: refused before anything is planned when the database cannot tick.
+  if (opts.scheduler === "cron") await checkPgCronPrerequisites(sql).catch(cronFailure);
   const ids = await plan(ctx);
   await schedule(ctx);
 

@@ -1,6 +1,7 @@
 /**
  * Who ticks the orchestrator: pg_cron, where the database can call the
- * functions itself, or a local interval loop.
+ * functions itself, or a local interval loop. (--scheduler cron, pg_cron
+ * ticking npm start's own gateway, is cron-scheduler.ts.)
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Sql } from "postgres";
