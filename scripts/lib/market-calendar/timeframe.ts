@@ -1,13 +1,12 @@
 /**
  * Alpaca's timeframe grammar and the bucket arithmetic behind each unit.
- * Minute/hour buckets are UTC-aligned (N-Min at multiples of N past the UTC
- * hour, N-Hour at multiples of N past UTC midnight); day/week/month buckets
+ * Minute/hour buckets are steps of N units from the Unix epoch, as Alpaca
+ * serves them (never restarted at an hour or a day); day/week/month buckets
  * start at New York midnight (week: Monday; N-Month: months 1, 1+N, …).
  */
 import {
   civilFromDays,
   daysFromCivil,
-  MS_PER_DAY,
   MS_PER_HOUR,
   MS_PER_MINUTE,
   nyDayOf,
