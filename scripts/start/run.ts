@@ -16,6 +16,7 @@ import { allSucceeded, formatCount } from "./progress.ts";
 import { formatRange } from "./range.ts";
 import { choosePgCron, startTickLoop } from "./scheduler.ts";
 import type { Stack } from "./stack.ts";
+import { platformSummary, sampleConnections } from "./platform-summary.ts";
 import { queryHint, recentErrors, statusTable } from "./summary.ts";
 import { watchUntilDrained } from "./watch.ts";
 
@@ -134,6 +135,7 @@ export async function runBackfill(ctx: RunContext): Promise<RunResult> {
   await schedule(ctx);
 
   const report = throttled(out, 10_000);
+  const connections = sampleConnections(sql);
   const ended = await watchUntilDrained({
     sql,
     ids,
@@ -142,11 +144,13 @@ export async function runBackfill(ctx: RunContext): Promise<RunResult> {
     stop: Promise.race([life.interrupted, stack.gateway.gaveUp.then((err) => out.line(err.message))]),
     onError: (err) => report(`progress query failed: ${describeError(err)}`),
   });
+  const peakConnections = connections.stop();
   const drained = ended.kind === "drained";
   const succeeded = drained && allSucceeded(ended.rows);
 
   out.line("");
   for (const line of statusTable(ended.rows)) out.line(line);
+  for (const line of await platformSummary(sql, ids, stack.gateway.url, peakConnections)) out.line(line);
   if (drained && !succeeded) for (const e of await recentErrors(sql, ids)) out.line(`  failed: ${e}`);
   out.line("");
   for (const line of queryHint(stack.db.shownUrl, opts.timeframe, stack.db.embedded)) out.line(line);

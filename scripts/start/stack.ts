@@ -32,6 +32,15 @@ const PASSED_THROUGH = [
   "DB_POOL_MAX",
   "FUNCTIONS_WALL_CLOCK_MS",
   "FUNCTIONS_BOOT_TIMEOUT_MS",
+  // The local platform's isolate limits, and the workers' view of them.
+  "EDGE_WALL_CLOCK_MS",
+  "EDGE_CPU_SOFT_MS",
+  "EDGE_CPU_HARD_MS",
+  "EDGE_MEMORY_MB",
+  "EDGE_BEFOREUNLOAD_RATIO",
+  "WORKER_WALL_CLOCK_MS",
+  "WORKER_CPU_LIMIT_MS",
+  "JOB_LEASE_SECONDS",
 ];
 
 /** A path relative to the working directory when it is inside it, else absolute. */

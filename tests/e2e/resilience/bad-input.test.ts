@@ -199,6 +199,8 @@ describe("bad definitions in the database", () => {
     batch_symbols_array_is_not_empty: [batch("[]")],
     batch_symbols_are_tickers: [batch('["AAPL", 1]'), batch('["aapl"]'), ...SQL_INJECTIONS.map((s) => batch(JSON.stringify(["AAPL", s])))],
     batch_symbols_are_unique: [batch('["AAPL", "MSFT", "AAPL"]')],
+    batch_fits_one_request: [batch(JSON.stringify(Array.from({ length: 501 }, (_, i) =>
+      `T${String.fromCharCode(65 + (i % 26))}${String.fromCharCode(65 + (Math.floor(i / 26) % 26))}`)))],
     timeframe_is_alpaca_timeframe: BAD_TIMEFRAMES.map((timeframe) => ({ timeframe })),
     feed_is_known: [{ feed: "nasdaq" }, { feed: "" }],
     adjustment_is_known: [{ adjustment: "none" }, { adjustment: "raw," }],

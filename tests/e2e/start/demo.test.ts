@@ -49,6 +49,10 @@ describe("npm start", () => {
     }
     expect(out).toMatch(/^ {2}psql "postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres" -c "select .* from public\.bars/m);
     expect(out).toContain("every run succeeded.");
+    // What the run cost the platform: isolates by how they ended, hand-backs, attempts, connections.
+    expect(out).toMatch(/^isolates: +\d+ started, \d+ retired; ended: .*\(limits: 150 s wall clock, 1000\/2000 ms CPU, 256 MB\)$/m);
+    expect(out).toMatch(/^runs: +\d+ handed back before an isolate limit, 0 left to their lease; attempts per run: 1×\d+$/m);
+    expect(out).toMatch(/^connections: +at most [1-9]\d* to the database at once/m);
   });
 
   it("resumes on a second run: same definitions, nothing left to do, exit 0", { timeout: 60_000 }, async () => {
