@@ -3,6 +3,7 @@
  * auth, rate limit, fault injection, validation, then one lazily generated
  * page, gzipped when the client accepts it. Stateless per request apart from
  * the rate-limit buckets and stats, so concurrent requests are safe.
+ * Longer than most files: the request pipeline (auth, URL length, rate limit, faults, routing) reads top to bottom in one place.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { FaultInjector, type FaultMode, type FaultSpec } from "./faults.ts";

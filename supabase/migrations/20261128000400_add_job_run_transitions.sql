@@ -2,6 +2,7 @@
 -- calls these functions. Every transition after the claim is guarded by the
 -- run id AND the claim (status running, same holder, same attempt), so a worker
 -- whose lease expired can never overwrite a run that someone else claimed since.
+-- Longer than most files: every guarded transition of a run is here, side by side, so the guards can be read against each other.
 
 -- Exponential backoff with +-25% jitter: 10 s, 20 s, 40 s ... capped at 30 min.
 -- With 2x growth and +-25% jitter, attempt n+1 always waits longer than n

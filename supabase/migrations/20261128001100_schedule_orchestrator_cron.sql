@@ -8,6 +8,7 @@
 -- otherwise returns, and raises as a notice, what it skipped and why. On plain
 -- Postgres (the embedded test server) nothing is scheduled and the project
 -- ticks with its own scheduler.
+-- Longer than most files: the extension checks, the tick body and both jobs' setup functions belong to one migration; each part is commented where it starts.
 
 -- pg_cron and pg_net start background workers, so both load only through
 -- shared_preload_libraries (each refuses to load any other way), and pg_cron

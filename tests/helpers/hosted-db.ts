@@ -4,6 +4,7 @@
  * the HOSTED_DB_URL switch, one file at a time on it, resetting the project's
  * state, Vault secrets. The figures the tests print are in hosted-figures.ts.
  */
+import { dropProjectObjects } from "./project-objects.ts";
 import postgres, { type Sql } from "postgres";
 import { migrateDatabase, redactUrl } from "../../scripts/db/migrate.ts";
 
@@ -90,7 +91,7 @@ export async function resetProjectState(sql: Sql, url: string): Promise<void> {
   if (cron) await unscheduleBarsJobs(sql);
   await deleteVaultSecrets(sql, [...TICK_SECRETS]);
   await sql.unsafe("drop schema if exists supabase_migrations cascade");
-  await sql.unsafe(DROP_PUBLIC_OBJECTS);
+  await dropProjectObjects(sql);
   await migrateDatabase(url);
 }
 
@@ -100,43 +101,6 @@ export async function unscheduleBarsJobs(sql: Sql): Promise<void> {
               (select jobid from cron.job where jobname in (${TICK_JOB}, ${SWEEPER_JOB}) and username = current_user)`;
   await sql`select cron.unschedule(jobid) from cron.job where jobname in (${TICK_JOB}, ${SWEEPER_JOB}) and username = current_user`;
 }
-
-/**
- * Drops every function, type, table and view in public that is not an
- * extension member, rather than public itself: the schema carries hosted's
- * grants and default privileges, which a re-created schema would not have.
- */
-const DROP_PUBLIC_OBJECTS = `
-  do $$
-  declare
-    v_functions text[] := array(
-      select pg_catalog.format('public.%I(%s)', p.proname, pg_catalog.oidvectortypes(p.proargtypes))
-        from pg_catalog.pg_proc p
-       where p.pronamespace = 'public'::regnamespace
-         and not exists (select 1 from pg_catalog.pg_depend d
-                          where d.classid = 'pg_catalog.pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e'));
-    v_relations text[] := array(
-      select pg_catalog.format('public.%I', c.relname) from pg_catalog.pg_class c
-       where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p', 'v', 'm', 'c')
-         and not exists (select 1 from pg_catalog.pg_depend d
-                          where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'));
-    v_name text;
-  begin
-    foreach v_name in array v_functions loop
-      if pg_catalog.to_regprocedure(v_name) is not null then
-        execute pg_catalog.format('drop function %s cascade', v_name);
-      end if;
-    end loop;
-    foreach v_name in array v_relations loop
-      if pg_catalog.to_regclass(v_name) is not null then
-        execute pg_catalog.format('drop %s %s cascade',
-          case (select c.relkind from pg_catalog.pg_class c where c.oid = pg_catalog.to_regclass(v_name))
-            when 'v' then 'view' when 'm' then 'materialized view' when 'c' then 'type' else 'table' end,
-          v_name);
-      end if;
-    end loop;
-  end
-  $$`;
 
 /** Creates the Vault secret, or gives the existing one this value. */
 export async function setVaultSecret(sql: Sql, name: string, value: string): Promise<void> {

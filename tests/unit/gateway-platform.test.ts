@@ -3,6 +3,7 @@
  * (platform.ts), the isolate supervisor's verdicts (supervision.ts) and the
  * isolate channel's framing (isolate-protocol.ts). Longer than 200 lines:
  * each rule's cases read best next to the others.
+ * Longer than most files: every pure rule of the gateway and its supervisor, one describe each.
  */
 import { describe, expect, it } from "vitest";
 import {

@@ -8,6 +8,7 @@
  * exceptions are explained where they are checked: 429s are waited out in
  * place and use no attempt, and a reset on a pooled connection is retried by
  * Deno's HTTP client before the worker sees it.
+ * Longer than most files: every fault kind is checked against one drained stack.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FaultSpec } from "../../../scripts/alpaca-sim/index.ts";

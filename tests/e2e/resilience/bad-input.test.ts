@@ -6,6 +6,7 @@
  * gets a clear 4xx whose message names the field (or a refused insert naming
  * the rule), and nothing is written: every table's contents are identical
  * before and after, and Alpaca was never called.
+ * Longer than most files: one table of every bad input, checked at every boundary against one stack.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { printFigures, tableDigest } from "../../helpers/resilience-checks.ts";

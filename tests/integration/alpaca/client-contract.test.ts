@@ -2,6 +2,7 @@
  * The product against Alpaca's published behaviour, through the simulator:
  * for each place the simulator used to part from Alpaca, the test that would
  * have caught the product misbehaving against the real service.
+ * Longer than most files: one group per contract fix, sharing the simulators they start.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countBars, expectedBars } from "../../../scripts/alpaca-sim/ground-truth.ts";

@@ -9,6 +9,7 @@
  * SPEC = alpacahq/alpaca-trade-api-js tooling/specs/market-data-api.json
  * PY   = alpacahq/alpaca-py tests/data/test_historical_stock_data.py
  * GO   = alpacahq/alpaca-trade-api-go marketdata/rest_test.go
+ * Longer than most files: one test per published source, each naming it; splitting would scatter the sources.
  */
 import { request as httpRequest } from "node:http";
 import { gunzipSync } from "node:zlib";

@@ -10,10 +10,12 @@
  * objects in public (not extension members), supabase_migrations and the
  * test's net/vault stubs are dropped; pg_cron and other jobs are kept. It
  * refuses databases that look like Supabase projects.
+ * Longer than most files: pg_cron runs minute by minute, so its checks share one database and one wait.
  */
 import postgres, { type Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrateDatabase } from "../../../scripts/db/migrate.ts";
+import { dropProjectObjects } from "../../helpers/project-objects.ts";
 
 const url = process.env.CRON_DATABASE_URL;
 const TICK = "bars-orchestrator-tick";
@@ -76,49 +78,8 @@ async function reset(sql: Sql): Promise<void> {
     drop schema if exists supabase_migrations cascade;
     drop schema if exists net cascade;
     drop schema if exists vault cascade;`);
-  await sql.unsafe(DROP_PUBLIC_OBJECTS);
+  await dropProjectObjects(sql);
 }
-
-/**
- * Drops every function, type, table and view in public except extension
- * members, rather than the schema itself: an extension created without a
- * schema (pg_cron 1.4 has none in its control file) lives in public, and
- * dropping public would take pg_cron and its other jobs with it.
- */
-const DROP_PUBLIC_OBJECTS = `
-  do $$
-  declare
-    v_functions text[] := array(
-      select pg_catalog.format('public.%I(%s)', p.proname, pg_catalog.oidvectortypes(p.proargtypes))
-        from pg_catalog.pg_proc p
-       where p.pronamespace = 'public'::regnamespace
-         and not exists (select 1 from pg_catalog.pg_depend d
-                          where d.classid = 'pg_catalog.pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e'));
-    -- Tables, views and standalone composite types; identity sequences go with their tables.
-    v_relations text[] := array(
-      select pg_catalog.format('public.%I', c.relname) from pg_catalog.pg_class c
-       where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p', 'v', 'm', 'c')
-         and not exists (select 1 from pg_catalog.pg_depend d
-                          where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'));
-    v_name text;
-  begin
-    -- Names are captured first: a cascade may already have dropped a later one.
-    -- Functions go first, while the row types in their signatures still exist.
-    foreach v_name in array v_functions loop
-      if pg_catalog.to_regprocedure(v_name) is not null then
-        execute pg_catalog.format('drop function %s cascade', v_name);
-      end if;
-    end loop;
-    foreach v_name in array v_relations loop
-      if pg_catalog.to_regclass(v_name) is not null then
-        execute pg_catalog.format('drop %s %s cascade',
-          case (select c.relkind from pg_catalog.pg_class c where c.oid = pg_catalog.to_regclass(v_name))
-            when 'v' then 'view' when 'm' then 'materialized view' when 'c' then 'type' else 'table' end,
-          v_name);
-      end if;
-    end loop;
-  end
-  $$`;
 
 /** Fake pg_net and Vault, only in this database: http_post records its arguments. Replaces earlier stubs. */
 async function createStubs(sql: Sql, secrets: Record<string, string>): Promise<void> {

@@ -3,6 +3,7 @@
  * tests/fixtures/functions (config: tests/fixtures/config.toml): routing,
  * key check, error shapes and the function-facing runtime. Each function
  * runs in isolates of its own (see isolates.test.ts and limits.test.ts).
+ * Longer than most files: the gateway's request rules share one running gateway.
  */
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";

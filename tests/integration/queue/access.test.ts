@@ -7,6 +7,7 @@
  * view, sequence or function a later migration adds without revoking is
  * covered (and flagged) automatically; the last test proves that by adding one
  * of each in a transaction that is rolled back.
+ * Longer than most files: the catalog walk and its self-test must stay together.
  */
 import type { Sql, TransactionSql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
