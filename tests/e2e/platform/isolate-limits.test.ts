@@ -53,8 +53,8 @@ function isolatePids(s: Stack, fn: string): number[] {
 describe("under tight isolate limits", () => {
   it("retires isolates mid-slice, and every run still succeeds with exact bars, handed back, never left to a lease", async () => {
     const limits = {
-      EDGE_WALL_CLOCK_MS: "20000", EDGE_CPU_SOFT_MS: "500", EDGE_CPU_HARD_MS: "1000",
-      WORKER_WALL_CLOCK_MS: "20000", WORKER_CPU_LIMIT_MS: "1000",
+      EDGE_WALL_CLOCK_MS: "30000", EDGE_CPU_SOFT_MS: "750", EDGE_CPU_HARD_MS: "1500",
+      WORKER_WALL_CLOCK_MS: "30000", WORKER_CPU_LIMIT_MS: "1500",
     };
     stack = await startStack({ env: limits });
     await planSeed(stack, "2024-03-04T00:00:00Z", "2024-03-08T00:00:00Z", 30_000);
