@@ -30,13 +30,16 @@ export async function invoke(pool: FunctionPool, req: Request, fnPath: string, o
   };
   let res: Response;
   try {
+    // The request body is read in full before it is forwarded: an isolate that
+    // answers (a 413, say) while a streamed upload is still arriving would
+    // otherwise race the end of that upload on the loopback hop.
+    const body = req.body ? new Uint8Array(await req.arrayBuffer()) : undefined;
     res = await fetch(`http://127.0.0.1:${iso.port}${fnPath}`, {
       method: req.method,
       headers: hopHeaders(req.headers, iso.token, origin),
-      body: req.body,
+      body,
       redirect: "manual",
       signal: member.cut.signal,
-      duplex: "half",
     } as RequestInit);
   } catch (e) {
     release();
@@ -72,6 +75,9 @@ function hopHeaders(incoming: Headers, token: string, origin: string): Headers {
   const headers = new Headers(incoming);
   for (const name of Object.values(PROXY_HEADERS)) headers.delete(name);
   headers.delete("host");
+  // The body is forwarded whole (see invoke): its length is the buffer's, never a chunked upload's.
+  headers.delete("transfer-encoding");
+  headers.delete("content-length");
   const acceptEncoding = incoming.get("accept-encoding");
   if (acceptEncoding !== null) headers.set(PROXY_HEADERS.acceptEncoding, acceptEncoding);
   headers.set("accept-encoding", "identity");
