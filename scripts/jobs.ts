@@ -4,8 +4,10 @@
  */
 import { Command } from "commander";
 import { registerCancel } from "./jobs/cancel.ts";
+import { registerCatchUp } from "./jobs/catch-up.ts";
 import { reportError } from "./jobs/cli-errors.ts";
 import { registerCreate } from "./jobs/create.ts";
+import { registerExtend } from "./jobs/extend.ts";
 import { registerGaps } from "./jobs/gaps.ts";
 import { registerErrors } from "./jobs/recent-errors.ts";
 import { registerRetry } from "./jobs/retry.ts";
@@ -19,6 +21,8 @@ function buildProgram(): Command {
     .showHelpAfterError("(run with --help for usage)");
   // Subcommands created by .command() inherit exitOverride, so every usage error reaches reportError.
   registerCreate(program);
+  registerExtend(program);
+  registerCatchUp(program);
   registerStatus(program);
   registerErrors(program);
   registerCancel(program);
@@ -29,6 +33,9 @@ function buildProgram(): Command {
 Examples:
   npm run jobs -- create --kind batch --name US_BATCH_2 --symbols TMUS,TSLA,UNH --from 2024-03-04 --to 2024-03-09
   npm run jobs -- create --kind batch --prefix SP500 --symbols-file sp500.txt --from 2024-01-02 --to 2024-02-01
+  npm run jobs -- create --kind batch --name LIVE --symbols AAPL,MSFT --from 2024-03-04 --follow
+  npm run jobs -- extend --id 3 --from 2024-01-02
+  npm run jobs -- catch-up --until 2024-03-08T23:00:00-05:00
   npm run jobs -- status
   npm run jobs -- cancel --kind single --yes
   npm run jobs -- tick --max-runs 10

@@ -27,7 +27,9 @@ const CreateFlags = z.object({
   prefix: z.string().min(1).optional(),
   basketSize: intFlag(1, MAX_BASKET_SIZE),
   from: Instant,
-  to: Instant,
+  to: Instant.optional(),
+  follow: z.boolean(),
+  until: Instant.optional(),
   timeframe: Timeframe,
   feed: Feed,
   adjustment: Adjustment,
@@ -36,7 +38,14 @@ const CreateFlags = z.object({
   targetBars: intFlag(100, 10_000_000),
 }).superRefine((f, ctx) => {
   const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
-  if (f.to <= f.from) issue("to", "must be after --from (the end is exclusive; rule range_is_not_empty)");
+  if (f.follow) {
+    if (f.to !== undefined) issue("to", "not with --follow: a followed definition has no end; its catch-up extends it every day");
+    if (f.from >= (f.until ?? new Date())) issue("from", "must be in the past with --follow: only completed sessions are followed");
+  } else {
+    if (f.to === undefined) issue("to", "required (or --follow, for a definition kept current every day)");
+    else if (f.to <= f.from) issue("to", "must be after --from (the end is exclusive; rule range_is_not_empty)");
+    if (f.until !== undefined) issue("until", "only with --follow (it stands for the present when planning a followed definition)");
+  }
   if (f.kind === "single") {
     if (!f.symbol) issue("symbol", "required with --kind single");
     for (const flag of ["symbols", "symbolsFile", "name", "prefix"] as const) {
@@ -73,6 +82,8 @@ export interface RawCreateOptions {
   basketSize: string;
   from?: string;
   to?: string;
+  follow?: boolean;
+  until?: string;
   timeframe: string;
   feed: string;
   adjustment: string;
@@ -90,7 +101,7 @@ export interface PlannedDefinition {
 }
 
 export function validateCreateFlags(raw: RawCreateOptions): CreateFlags {
-  return parseFlags(CreateFlags, raw);
+  return parseFlags(CreateFlags, { ...raw, follow: Boolean(raw.follow) });
 }
 
 export function definitionsToPlan(f: CreateFlags): PlannedDefinition[] {

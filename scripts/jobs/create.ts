@@ -2,6 +2,7 @@
 import { type Command, Option } from "commander";
 import type { Sql } from "postgres";
 import { type CreateFlags, definitionsToPlan, type PlannedDefinition, type RawCreateOptions, validateCreateFlags } from "./create-flags.ts";
+import { rangeRefusal } from "./range-refusal.ts";
 import { addDbOption, type DbOptions, findDbUrl, requireDbUrl, withDb } from "./db.ts";
 import { formatInstant, printJson, renderTable } from "./format.ts";
 import { parseSymbolList, readSymbolsFile } from "./symbols-input.ts";
@@ -16,6 +17,8 @@ interface CreateOptions extends DbOptions, Omit<RawCreateOptions, "symbols" | "s
 interface PlannedRow extends PlannedDefinition {
   id: string;
   slices: number;
+  /** The definition's end: --to, or for --follow the last completed session's end. */
+  rangeEnd: Date;
   state: "created" | "existed" | "would create" | "exists";
 }
 
@@ -36,7 +39,9 @@ export function registerCreate(program: Command): void {
     .option("--prefix <prefix>", "batch: split the list into baskets named <prefix>_1 … <prefix>_k")
     .option("--basket-size <n>", "most symbols per basket", "50")
     .requiredOption("--from <date>", "range start: YYYY-MM-DD (New York midnight) or ISO-8601 with offset")
-    .requiredOption("--to <date>", "range end, exclusive: YYYY-MM-DD (New York midnight) or ISO-8601")
+    .option("--to <date>", "range end, exclusive: YYYY-MM-DD (New York midnight) or ISO-8601")
+    .option("--follow", "no end: plan through the last completed session, then a daily catch-up keeps it current")
+    .option("--until <instant>", "with --follow: the present to plan up to (default: now), e.g. to replay a past day")
     .option("--timeframe <tf>", "Alpaca timeframe", "1Min")
     .option("--feed <feed>", "sip, iex, boats or otc", "sip")
     .option("--adjustment <adj>", "raw, split, dividend, spin-off, all (or a list)", "raw")
@@ -63,7 +68,8 @@ export function registerCreate(program: Command): void {
       { header: "symbols", value: (r) => r.symbols?.length ?? 1 },
       { header: "timeframe", value: () => flags.timeframe },
       { header: "from", value: () => formatInstant(flags.from) },
-      { header: "to", value: () => formatInstant(flags.to) },
+      { header: "to", value: (r) => formatInstant(r.rangeEnd) },
+      { header: "follow", value: () => (flags.follow ? "yes" : "no") },
       { header: "slices", value: (r) => r.slices },
       { header: "state", value: (r) => r.state },
     ]));
@@ -76,19 +82,25 @@ async function planAll(sql: Sql, plan: PlannedDefinition[], f: CreateFlags, dryR
   try {
     return await sql.begin(async (tx) => {
       const rows: PlannedRow[] = [];
+      // Ids are handed out in order, so an id at or below this one was there before.
+      const [{ before }] = await tx<{ before: string }[]>`select coalesce(max(id), 0)::text as before from public.job_definitions`;
       for (const d of plan) {
-        const [existing] = await tx<{ id: string }[]>`
-          select id::text from public.job_definitions
-           where kind = ${d.kind} and symbol = ${d.name} and timeframe = ${f.timeframe} and feed = ${f.feed}
-             and adjustment = ${f.adjustment} and range_start = ${f.from} and range_end = ${f.to}`;
-        const [planned] = await tx<{ id: string }[]>`
-          select public.plan_backfill(${d.kind}, ${d.name}, ${d.symbols ? tx.json(d.symbols) : null}::jsonb,
-                   ${f.timeframe}, ${f.from}, ${f.to}, ${f.feed}, ${f.adjustment},
-                   ${f.priority}, ${f.maxAttempts}, ${f.targetBars})::text as id`;
-        const [{ slices }] = await tx<{ slices: number }[]>`
-          select count(*)::int as slices from public.job_runs where job_def_id = ${planned!.id}`;
-        const state = existing ? (dryRun ? "exists" : "existed") : (dryRun ? "would create" : "created");
-        rows.push({ ...d, id: planned!.id, slices: slices!, state });
+        const symbols = d.symbols ? tx.json(d.symbols) : null;
+        const [planned] = f.follow
+          ? await tx<{ id: string }[]>`
+              select public.plan_followed_backfill(${d.kind}, ${d.name}, ${symbols}::jsonb, ${f.timeframe}, ${f.from},
+                       ${f.feed}, ${f.adjustment}, ${f.priority}, ${f.maxAttempts}, ${f.targetBars},
+                       coalesce(${f.until ?? null}::timestamptz, now()))::text as id`.catch(rangeRefusal)
+          : await tx<{ id: string }[]>`
+              select public.plan_backfill(${d.kind}, ${d.name}, ${symbols}::jsonb,
+                       ${f.timeframe}, ${f.from}, ${f.to!}, ${f.feed}, ${f.adjustment},
+                       ${f.priority}, ${f.maxAttempts}, ${f.targetBars})::text as id`;
+        const [{ slices, range_end }] = await tx<{ slices: number; range_end: Date }[]>`
+          select (select count(*)::int from public.job_runs where job_def_id = d.id) as slices, d.range_end
+            from public.job_definitions d where d.id = ${planned!.id}`;
+        const existed = BigInt(planned!.id) <= BigInt(before!);
+        const state = existed ? (dryRun ? "exists" : "existed") : (dryRun ? "would create" : "created");
+        rows.push({ ...d, id: planned!.id, slices: slices!, rangeEnd: range_end!, state });
       }
       if (dryRun) throw new DryRunRollback(rows);
       return rows;
@@ -106,7 +118,7 @@ function printPlanOnly(plan: PlannedDefinition[], f: CreateFlags): void {
     { header: "symbols", value: (d) => d.symbols?.length ?? 1 },
     { header: "timeframe", value: () => f.timeframe },
     { header: "from", value: () => formatInstant(f.from) },
-    { header: "to", value: () => formatInstant(f.to) },
+    { header: "to", value: () => (f.follow ? "(follow)" : formatInstant(f.to)) },
   ]));
   console.log(`${plan.length} definition(s) valid (dry run without a database: slices not planned)`);
 }

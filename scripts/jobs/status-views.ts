@@ -16,6 +16,14 @@ export interface ProgressRow extends DefinitionRow {
   slices_total: number;
   bars_written: number;
   last_activity_at: Date | null;
+  /** Followed definitions only (null otherwise): the last New York day covered, and weekdays not covered yet. */
+  covered_through_day: string | null;
+  days_behind: number | null;
+}
+
+/** "through 2024-03-08, 0 behind" for a followed definition, "" for a fixed range. */
+function followed(r: { covered_through_day: string | null; days_behind: number | null }): string {
+  return r.covered_through_day === null ? "" : `through ${r.covered_through_day}, ${r.days_behind} behind`;
 }
 
 /** job_progress: slices per state and bars written, one line per definition. */
@@ -23,8 +31,10 @@ export const progressView: DefinitionView<ProgressRow> = {
   select: (sql, where) => sql<ProgressRow[]>`
     select job_def_id::text, kind, symbol, symbols_count::int, timeframe, range_start, range_end, enabled,
            slices_done::int, slices_failed::int, slices_running::int, slices_queued::int, slices_cancelled::int,
-           slices_total::int, bars_written::float8 as bars_written, last_activity_at
+           slices_total::int, bars_written::float8 as bars_written, last_activity_at,
+           f.covered_through_day::text, f.days_behind
       from public.job_progress
+      left join (select job_def_id, covered_through_day, days_behind from public.job_follow_status) f using (job_def_id)
      where ${where}
      order by job_def_id`,
   columns: [
@@ -39,6 +49,7 @@ export const progressView: DefinitionView<ProgressRow> = {
     { header: "total", value: (r) => r.slices_total },
     { header: "bars", value: (r) => r.bars_written },
     { header: "last activity", value: (r) => formatInstant(r.last_activity_at) },
+    { header: "follow", value: followed },
   ],
   empty: "no job definitions",
   summary(rows) {
@@ -93,4 +104,43 @@ export const routingView: DefinitionView<RoutingRow> = {
     { header: "old inference", value: (r) => r.old_inference },
     { header: "old was wrong", value: (r) => (r.old_inference_was_wrong ? "yes" : "no") },
   ],
+};
+
+interface FollowRow extends DefinitionRow {
+  timeframe: string;
+  feed: string;
+  range_start: Date;
+  covered_to: Date;
+  covered_through_day: string;
+  caught_up_at: Date | null;
+  caught_up_until: Date | null;
+  completed_to: Date;
+  days_behind: number;
+  enabled: boolean;
+}
+
+/** job_follow_status: how current each followed definition is. */
+export const followView: DefinitionView<FollowRow> = {
+  select: (sql, where) => sql<FollowRow[]>`
+    select job_def_id::text, kind, symbol, timeframe, feed, range_start, covered_to, covered_through_day::text,
+           caught_up_at, caught_up_until, completed_to, days_behind, enabled
+      from public.job_follow_status
+     where ${where}
+     order by job_def_id`,
+  columns: [
+    { header: "timeframe", value: (r) => r.timeframe },
+    { header: "feed", value: (r) => r.feed },
+    { header: "enabled", value: (r) => (r.enabled ? "yes" : "no") },
+    { header: "from", value: (r) => formatInstant(r.range_start) },
+    { header: "covered through", value: (r) => r.covered_through_day },
+    { header: "last catch-up", value: (r) => formatInstant(r.caught_up_at) },
+    { header: "until", value: (r) => formatInstant(r.caught_up_until) },
+    { header: "behind", value: (r) => `${r.days_behind} day(s)` },
+  ],
+  empty: "no followed definitions",
+  summary(rows) {
+    const behind = rows.filter((r) => r.days_behind > 0).length;
+    return `${rows.length} followed definition(s): ${rows.length - behind} current, ${behind} behind ` +
+      "(behind: weekdays completed since the covered end, holidays included)";
+  },
 };

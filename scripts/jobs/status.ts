@@ -4,7 +4,7 @@ import { z } from "zod";
 import { addDbOption, type DbOptions, requireDbUrl, withDb } from "./db.ts";
 import { printDefinitionView } from "./definition-view.ts";
 import { DefinitionId, parseFlags } from "./flags.ts";
-import { byStatusView, progressView, routingView } from "./status-views.ts";
+import { byStatusView, followView, progressView, routingView } from "./status-views.ts";
 
 interface StatusOptions extends DbOptions {
   id?: string;
@@ -12,6 +12,7 @@ interface StatusOptions extends DbOptions {
   json?: boolean;
   byStatus?: boolean;
   routing?: boolean;
+  follow?: boolean;
 }
 
 export function registerStatus(program: Command): void {
@@ -20,13 +21,15 @@ export function registerStatus(program: Command): void {
     .addOption(new Option("--kind <kind>", "only single or batch definitions").choices(["single", "batch"]))
     .option("--by-status", "runs and bars per definition and status (the job_status_by_definition view)")
     .option("--routing", "stored kind, route, and the old system's inference (the job_batch_detection view)")
+    .option("--follow", "followed definitions: covered through, last catch-up, days behind (the job_follow_status view)")
     .option("--json", "print rows as JSON");
   addDbOption(cmd).action(async (opts: StatusOptions) => {
     const { id } = parseFlags(z.object({ id: DefinitionId.optional() }), { id: opts.id });
     const filter = { id, kind: opts.kind };
     const json = Boolean(opts.json);
-    // --routing wins over --by-status when both are given.
+    // --follow wins over --routing, which wins over --by-status, when several are given.
     await withDb(requireDbUrl(opts), (sql) => {
+      if (opts.follow) return printDefinitionView(sql, followView, filter, json);
       if (opts.routing) return printDefinitionView(sql, routingView, filter, json);
       if (opts.byStatus) return printDefinitionView(sql, byStatusView, filter, json);
       return printDefinitionView(sql, progressView, filter, json);
