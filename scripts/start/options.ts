@@ -32,6 +32,8 @@ export interface StartOptions {
   /** npm start's own state: the embedded Postgres (`<dataDir>/pg`) and the functions' log. */
   dataDir: string;
   keepRunning: boolean;
+  /** Plan followed definitions (no end) and keep them current with a daily catch-up until Ctrl-C. */
+  follow: boolean;
   progressIntervalMs: number;
   env: StartEnv;
 }
@@ -128,6 +130,7 @@ function program(): Command {
     .option("--data-dir <dir>", "where npm start keeps the embedded Postgres and the functions' log", ".data")
     .option("--progress-interval <seconds>", "seconds between progress lines when stdout is not a terminal", positiveNumber("--progress-interval"), 5)
     .option("--keep-running", "after the queue drains, keep everything up (to query it) until Ctrl-C", false)
+    .option("--follow", "no end: backfill through the last completed session, then catch up every day until Ctrl-C", false)
     .showHelpAfterError("(npm start -- --help lists the options)")
     .exitOverride();
 }
@@ -146,6 +149,7 @@ interface Flags {
   dataDir: string;
   progressInterval: number;
   keepRunning: boolean;
+  follow: boolean;
 }
 
 /** Throws commander's CommanderError for --help and bad flags (the caller exits with its code). */
@@ -156,7 +160,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, now = new D
 
   const rangeEnd = flags.to ?? defaultDemoRange(now).end;
   const rangeStart = flags.from ?? demoStartFor(rangeEnd);
-  if (rangeEnd <= rangeStart) problems.push("--to must be after --from");
+  if (flags.follow && flags.to) problems.push("--to is not for --follow: a followed backfill has no end; its daily catch-up extends it");
+  else if (flags.follow && rangeStart >= now) problems.push("--from must be in the past with --follow: only completed sessions are followed");
+  else if (!flags.follow && rangeEnd <= rangeStart) problems.push("--to must be after --from");
   if (!TIMEFRAME.test(flags.timeframe)) problems.push(`--timeframe ${JSON.stringify(flags.timeframe)} is not an Alpaca timeframe (1Min, 15Min, 1Hour, 1Day, ...)`);
   const feed = flags.feed ?? startEnv?.ALPACA_FEED ?? "sip";
   if (feed !== "sip" && feed !== "iex") problems.push("--feed must be sip or iex");
@@ -182,6 +188,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, now = new D
     scheduler: flags.scheduler as SchedulerChoice,
     dataDir: resolve(cwd, flags.dataDir),
     keepRunning: flags.keepRunning,
+    follow: flags.follow,
     progressIntervalMs: Math.round(flags.progressInterval * 1000),
     env: startEnv,
   };

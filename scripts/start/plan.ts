@@ -12,15 +12,21 @@ export interface PlanRequest {
   feed: string;
   rangeStart: Date;
   rangeEnd: Date;
+  /** Followed definitions: from rangeStart through the last completed session (rangeEnd is not used). */
+  follow: boolean;
 }
 
 export async function planBackfill(sql: Sql, req: PlanRequest): Promise<number[]> {
   const ids: number[] = [];
   for (const b of req.baskets) {
     try {
-      const [row] = await sql<{ id: string }[]>`
-        select public.plan_backfill('batch', ${b.name}, ${b.symbols as never}::jsonb, ${req.timeframe},
-                                    ${req.rangeStart}, ${req.rangeEnd}, p_feed => ${req.feed}) as id`;
+      const [row] = req.follow
+        ? await sql<{ id: string }[]>`
+            select public.plan_followed_backfill('batch', ${b.name}, ${b.symbols as never}::jsonb, ${req.timeframe},
+                                                 ${req.rangeStart}, p_feed => ${req.feed}) as id`
+        : await sql<{ id: string }[]>`
+            select public.plan_backfill('batch', ${b.name}, ${b.symbols as never}::jsonb, ${req.timeframe},
+                                        ${req.rangeStart}, ${req.rangeEnd}, p_feed => ${req.feed}) as id`;
       ids.push(Number(row!.id));
     } catch (err) {
       const message = (err as Error).message;

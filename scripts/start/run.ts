@@ -14,6 +14,7 @@ import { definitionsWithOpenWork, planBackfill } from "./plan.ts";
 import { createProgressView } from "./progress-view.ts";
 import { allSucceeded, formatCount } from "./progress.ts";
 import { formatRange } from "./range.ts";
+import { catchUpNow, nextCatchUpAt, pgCronCatchesUp } from "./follow.ts";
 import { choosePgCron, startTickLoop } from "./scheduler.ts";
 import type { Stack } from "./stack.ts";
 import { platformSummary, sampleConnections } from "./platform-summary.ts";
@@ -60,11 +61,15 @@ const describeBasket = (b: Basket) => `${b.name} (${plural(b.symbols.length, "sy
 /** Plans the backfill and returns the definitions to watch: the planned ones and any others with work left. */
 async function plan({ opts, out, sql }: RunContext): Promise<number[]> {
   const planned = await planBackfill(sql, opts);
+  // A followed backfill planned by an earlier run: the days completed since it was last caught up.
+  const caughtUp = opts.follow ? await catchUpNow(sql) : undefined;
   const others = (await definitionsWithOpenWork(sql)).filter((id) => !planned.includes(id));
   const [{ slices }] = await sql<{ slices: number }[]>`
     select count(*)::int as slices from public.job_runs where job_def_id = any(${planned}::bigint[])`;
+  const range = opts.follow ? `from ${opts.rangeStart.toISOString()}, followed` : formatRange(opts.rangeStart, opts.rangeEnd);
   out.line(`backfill:          ${opts.baskets.map(describeBasket).join(", ")}, ${opts.timeframe}, ${opts.feed}, ` +
-    `${formatRange(opts.rangeStart, opts.rangeEnd)}: ${plural(slices, "slice")}`);
+    `${range}: ${plural(slices, "slice")}`);
+  for (const line of caughtUp?.lines ?? []) out.line(`${INDENT}caught up: ${line}`);
   if (others.length > 0) out.line(`${INDENT}and ${others.length} other definition(s) with work left, watched too`);
   return [...planned, ...others].sort((a, b) => a - b);
 }
@@ -127,13 +132,34 @@ async function schedule(ctx: RunContext): Promise<void> {
   for (const line of cron.report) out.line(`${INDENT}(pg_cron: ${line})`);
 }
 
-export async function runBackfill(ctx: RunContext): Promise<RunResult> {
-  const { opts, out, life, sql, stack } = ctx;
-  // --scheduler cron: refused before anything is planned when the database cannot tick.
-  if (opts.scheduler === "cron") await checkPgCronPrerequisites(sql).catch(cronFailure);
-  const ids = await plan(ctx);
-  await schedule(ctx);
+/**
+ * --follow, once the backfill has drained: the daily catch-up, until Ctrl-C. pg_cron's
+ * bars-follow-catch-up does it where the database has pg_cron; otherwise it runs here, at
+ * the same times, and each catch-up's slices are watched until they drain.
+ */
+async function follow(ctx: RunContext, watch: () => Promise<unknown>): Promise<void> {
+  const { out, life, sql } = ctx;
+  const cron = await pgCronCatchesUp(sql);
+  if (cron.cron) {
+    out.line(`follow:            pg_cron catches up every day (${cron.line}); Ctrl-C to stop`);
+    await life.interrupted;
+    return;
+  }
+  out.line(`follow:            catching up here, at the times of the pg_cron job (pg_cron: ${cron.line})`);
+  while (!life.signal) {
+    const at = nextCatchUpAt(new Date());
+    out.line(`follow:            next catch-up at ${at.toISOString()}; Ctrl-C to stop`);
+    await Promise.race([sleep(at.getTime() - Date.now()), life.interrupted]);
+    if (life.signal) return;
+    const caught = await catchUpNow(sql);
+    for (const line of caught.lines) out.line(`follow:            ${line}`);
+    if (caught.slices > 0) await watch();
+  }
+}
 
+/** Watches the definitions until their queue drains (or a stop), then prints the status table. */
+async function watchUntilDone(ctx: RunContext, ids: number[]): Promise<{ drained: boolean; succeeded: boolean; peakConnections: number }> {
+  const { opts, out, life, sql, stack } = ctx;
   const report = throttled(out, 10_000);
   const connections = sampleConnections(sql);
   const ended = await watchUntilDrained({
@@ -147,16 +173,28 @@ export async function runBackfill(ctx: RunContext): Promise<RunResult> {
   const peakConnections = connections.stop();
   const drained = ended.kind === "drained";
   const succeeded = drained && allSucceeded(ended.rows);
-
   out.line("");
   for (const line of statusTable(ended.rows)) out.line(line);
+  return { drained, succeeded, peakConnections };
+}
+
+export async function runBackfill(ctx: RunContext): Promise<RunResult> {
+  const { opts, out, life, sql, stack } = ctx;
+  // --scheduler cron: refused before anything is planned when the database cannot tick.
+  if (opts.scheduler === "cron") await checkPgCronPrerequisites(sql).catch(cronFailure);
+  const ids = await plan(ctx);
+  await schedule(ctx);
+
+  const { drained, succeeded, peakConnections } = await watchUntilDone(ctx, ids);
   for (const line of await platformSummary(sql, ids, stack.gateway.url, peakConnections)) out.line(line);
   if (drained && !succeeded) for (const e of await recentErrors(sql, ids)) out.line(`  failed: ${e}`);
   out.line("");
   for (const line of queryHint(stack.db.shownUrl, opts.timeframe, stack.db.embedded)) out.line(line);
   if (drained) out.line(succeeded ? "every run succeeded." : "some runs did not succeed (errors above; npm run jobs -- errors lists them all).");
 
-  if (drained && opts.keepRunning && !life.signal) {
+  if (drained && opts.follow && !life.signal) {
+    await follow(ctx, () => watchUntilDone(ctx, ids));
+  } else if (drained && opts.keepRunning && !life.signal) {
     out.line("--keep-running: everything stays up; press Ctrl-C to stop.");
     await life.interrupted;
   }

@@ -20,6 +20,7 @@ import { dropProjectObjects } from "../../helpers/project-objects.ts";
 const url = process.env.CRON_DATABASE_URL;
 const TICK = "bars-orchestrator-tick";
 const REQUEUE = "bars-requeue-expired";
+const FOLLOW = "bars-follow-catch-up";
 
 interface CronJob {
   jobid: string;
@@ -71,8 +72,8 @@ async function reset(sql: Sql): Promise<void> {
   const [{ cron } = { cron: false }] = await sql<{ cron: boolean }[]>`
     select exists (select 1 from pg_extension where extname = 'pg_cron') as cron`;
   if (cron) {
-    await sql`delete from cron.job_run_details where jobid in (select jobid from cron.job where jobname in (${TICK}, ${REQUEUE}))`;
-    await sql`select cron.unschedule(jobid) from cron.job where jobname in (${TICK}, ${REQUEUE})`;
+    await sql`delete from cron.job_run_details where jobid in (select jobid from cron.job where jobname in (${TICK}, ${REQUEUE}, ${FOLLOW}))`;
+    await sql`select cron.unschedule(jobid) from cron.job where jobname in (${TICK}, ${REQUEUE}, ${FOLLOW})`;
   }
   await sql.unsafe(`
     drop schema if exists supabase_migrations cascade;
@@ -121,7 +122,7 @@ describe.skipIf(!url)("pg_cron schedules (needs CRON_DATABASE_URL, e.g. postgres
   afterAll(async () => {
     if (!sql) return;
     if (cronVersion) {
-      await sql`delete from cron.job_run_details where jobid in (select jobid from cron.job where jobname in (${TICK}, ${REQUEUE}))`;
+      await sql`delete from cron.job_run_details where jobid in (select jobid from cron.job where jobname in (${TICK}, ${REQUEUE}, ${FOLLOW}))`;
       await sql`select public.unschedule_bars_cron_jobs()`;
     }
     await sql.unsafe("drop schema if exists net cascade; drop schema if exists vault cascade;");
@@ -140,6 +141,15 @@ describe.skipIf(!url)("pg_cron schedules (needs CRON_DATABASE_URL, e.g. postgres
     const [{ db } = { db: "" }] = await sql<{ db: string }[]>`select current_database() as db`;
     expect(requeue!.database).toBe(db);
 
+    // The daily catch-up of followed definitions: 01:30 UTC, Tuesday to Saturday (after 20:15 New York in EST and EDT).
+    const [follow] = await sql<CronJob[]>`
+      select jobid::text, jobname, schedule, command, database, active from cron.job where jobname = ${FOLLOW}`;
+    expect(follow).toMatchObject({
+      schedule: "30 1 * * 2-6", command: "select count(*) from public.catch_up_followed_definitions(now())", active: true, database: db,
+    });
+    const [{ again }] = await sql<{ again: string }[]>`select public.setup_follow_catch_up_cron() as again`;
+    expect(again).toBe(`scheduled bars-follow-catch-up (job ${follow!.jobid}, 30 1 * * 2-6): ${follow!.command}`);
+
     const lines = await setup(sql);
     expect(lines[0]).toMatch(/^scheduled bars-requeue-expired/);
     expect(lines[1]).toMatch(/^skipped bars-orchestrator-tick: pg_net is not installed.*Vault is not installed/);
@@ -152,7 +162,7 @@ describe.skipIf(!url)("pg_cron schedules (needs CRON_DATABASE_URL, e.g. postgres
     expect(names).toEqual([REQUEUE]);
   });
 
-  it("pg_cron runs both jobs: the sweeper requeues an expired run; a tick without Vault secrets fails and queues nothing", async () => {
+  it("pg_cron runs the jobs: the sweeper requeues an expired run; a tick without Vault secrets fails and queues nothing; the catch-up appends a followed definition's completed days", async () => {
     // pg_cron >= 1.5 accepts second schedules; 1.4 (Debian 12) runs jobs only at minute boundaries.
     const [major = 0, minor = 0] = cronVersion.split(/[.-]/).map(Number);
     const seconds = major > 1 || (major === 1 && minor >= 5);
@@ -176,26 +186,51 @@ describe.skipIf(!url)("pg_cron schedules (needs CRON_DATABASE_URL, e.g. postgres
               now() - interval '1 minute', now() - interval '2 minutes')
       returning id::text, now() as at`;
 
+    // A definition followed up to three days ago; the catch-up job, run by pg_cron within the same wait, covers the days since.
+    const [{ id: followedId }] = await sql<{ id: string }[]>`
+      select public.plan_followed_backfill('single', 'MSFT', null, '1Min', now() - interval '10 days',
+                                           p_until => now() - interval '3 days')::text as id`;
+    const [followed] = await sql<{ id: string; end: Date }[]>`
+      select id::text, range_end as end from public.job_definitions where id = ${followedId}`;
+    expect(await sql`select public.setup_follow_catch_up_cron(${seconds ? "1 seconds" : "* * * * *"}) as line`)
+      .toEqual([{ line: expect.stringMatching(/^scheduled bars-follow-catch-up/) }]);
+    const [followJob] = await sql<{ jobid: string }[]>`select jobid::text from cron.job where jobname = ${FOLLOW}`;
+
     const now = Date.now();
     const budgetMs = seconds ? 30_000 : 60_000 - (now % 60_000) + 15_000;
     const deadline = now + budgetMs;
-    let state = { status: "running", cron_succeeded: false, tick_failed: false };
+    let state = { status: "running", cron_succeeded: false, tick_failed: false, caught_up: false };
     while (Date.now() < deadline) {
-      [state] = await sql<{ status: string; cron_succeeded: boolean; tick_failed: boolean }[]>`
+      [state] = await sql<{ status: string; cron_succeeded: boolean; tick_failed: boolean; caught_up: boolean }[]>`
         select r.status,
                exists (select 1 from cron.job_run_details d
                         where d.jobid = ${job!.jobid} and d.status = 'succeeded' and d.start_time >= ${run!.at}) as cron_succeeded,
                exists (select 1 from cron.job_run_details d
-                        where d.jobid = ${tickJob.jobid} and d.status = 'failed' and d.start_time >= ${run!.at}) as tick_failed
+                        where d.jobid = ${tickJob.jobid} and d.status = 'failed' and d.start_time >= ${run!.at}) as tick_failed,
+               exists (select 1 from cron.job_run_details d
+                        where d.jobid = ${followJob!.jobid} and d.status = 'succeeded' and d.start_time >= ${run!.at}) as caught_up
           from public.job_runs r where r.id = ${run!.id}`;
-      if (state.status === "queued" && state.cron_succeeded && state.tick_failed) break;
+      if (state.status === "queued" && state.cron_succeeded && state.tick_failed && state.caught_up) break;
       await sleep(250);
     }
-    expect(state, `pg_cron ${cronVersion} did not run both jobs within ${budgetMs} ms`).toEqual({
+    expect(state, `pg_cron ${cronVersion} did not run the jobs within ${budgetMs} ms`).toEqual({
       status: "queued",
       cron_succeeded: true,
       tick_failed: true,
+      caught_up: true,
     });
+    // The catch-up moved the followed definition to the last completed day and appended slices from its old end, no hole.
+    const [after] = await sql<{ end: Date; expected: Date; first: Date; last: Date }[]>`
+      select d.range_end as end, public.last_completed_session_end(d.feed, now()) as expected,
+             (select min(slice_start) from public.job_runs r where r.job_def_id = d.id and r.slice_start >= ${followed!.end}) as first,
+             (select max(slice_end) from public.job_runs r where r.job_def_id = d.id) as last
+        from public.job_definitions d where d.id = ${followed!.id}`;
+    expect(after!.end.getTime()).toBeGreaterThan(followed!.end.getTime());
+    expect(after!.end).toEqual(after!.expected);
+    expect(after!.first).toEqual(followed!.end);
+    expect(after!.last).toEqual(after!.end);
+    expect(await sql`select public.setup_follow_catch_up_cron() as line`)
+      .toEqual([{ line: expect.stringMatching(/^scheduled bars-follow-catch-up \(job \d+, 30 1 \* \* 2-6\)/) }]);
     const [row] = await sql`select attempt, locked_by, error_message from public.job_runs where id = ${run!.id}`;
     expect(row).toMatchObject({ attempt: 1, locked_by: null });
     expect(row!.error_message).toMatch(/^lease expired \(holder dead-worker, attempt 1\)/);
@@ -265,9 +300,13 @@ describe.skipIf(!url)("pg_cron schedules (needs CRON_DATABASE_URL, e.g. postgres
     expect(after).toBe(before);
     expect(await setupTick(sql, "p_timeout_ms => 7000")).toMatch(/^warning: .*Vault secret\(s\) missing: project_url;/);
 
-    // Operators can remove both jobs.
+    // Operators can remove the project's jobs: the tick, the sweeper and the catch-up.
     const [out] = await sql<{ removed: string[] }[]>`select public.unschedule_bars_cron_jobs() as removed`;
-    expect(out!.removed).toHaveLength(2);
+    expect(out!.removed).toEqual([
+      expect.stringMatching(/^unscheduled bars-follow-catch-up/),
+      expect.stringMatching(/^unscheduled bars-orchestrator-tick/),
+      expect.stringMatching(/^unscheduled bars-requeue-expired/),
+    ]);
     expect(await jobs(sql)).toEqual([]);
   });
 });
