@@ -12,6 +12,7 @@ export const HOSTED_DB_URL = process.env.HOSTED_DB_URL?.trim() || undefined;
 
 export const TICK_JOB = "bars-orchestrator-tick";
 export const SWEEPER_JOB = "bars-requeue-expired";
+export const FOLLOW_JOB = "bars-follow-catch-up";
 export const TICK_SECRETS = ["project_url", "orchestrator_secret_key"] as const;
 
 /** Printed once per file when HOSTED_DB_URL is unset; CI sets it, so there these tests fail rather than skip. */
@@ -95,11 +96,12 @@ export async function resetProjectState(sql: Sql, url: string): Promise<void> {
   await migrateDatabase(url);
 }
 
-/** The project's two jobs owned by the current role, with their run history. */
+/** The project's jobs owned by the current role, with their run history. */
 export async function unscheduleBarsJobs(sql: Sql): Promise<void> {
+  const names = [TICK_JOB, SWEEPER_JOB, FOLLOW_JOB];
   await sql`delete from cron.job_run_details where jobid in
-              (select jobid from cron.job where jobname in (${TICK_JOB}, ${SWEEPER_JOB}) and username = current_user)`;
-  await sql`select cron.unschedule(jobid) from cron.job where jobname in (${TICK_JOB}, ${SWEEPER_JOB}) and username = current_user`;
+              (select jobid from cron.job where jobname in ${sql(names)} and username = current_user)`;
+  await sql`select cron.unschedule(jobid) from cron.job where jobname in ${sql(names)} and username = current_user`;
 }
 
 /** Creates the Vault secret, or gives the existing one this value. */

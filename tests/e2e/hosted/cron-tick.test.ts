@@ -7,7 +7,9 @@
  * scale plus one single, sets the secrets, schedules with the setup functions,
  * and then only waits (the only other ticks are the ones a worker asks for
  * after handing a run back). Before the secrets exist, a tick fails naming them
- * and queues nothing.
+ * and queues nothing. A followed definition (daily bars, covered up to a day
+ * in 2024) is caught up by the real bars-follow-catch-up job, scheduled every
+ * minute for the test, within the same wait, and its new slice is fetched too.
  *
  * Needs HOSTED_DB_URL (e.g. postgres://postgres@127.0.0.1:54322/postgres);
  * skipped with a warning otherwise. The database's project state is reset.
@@ -18,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SEED_BASKETS } from "../../../scripts/lib/seed-baskets.ts";
 import {
   connectHostedDb, deleteVaultSecrets, HOSTED_DB_URL, lockHostedDb, pooledUrl, resetProjectState, setVaultSecret,
-  SWEEPER_JOB, TICK_JOB, TICK_SECRETS, unscheduleBarsJobs, warnSkipped,
+  FOLLOW_JOB, SWEEPER_JOB, TICK_JOB, TICK_SECRETS, unscheduleBarsJobs, warnSkipped,
 } from "../../helpers/hosted-db.ts";
 import { type PoolerPeaks, samplePooler, tickOrigins } from "../../helpers/hosted-figures.ts";
 import { waitFor } from "../../helpers/resilience-checks.ts";
@@ -61,6 +63,9 @@ describe.skipIf(!HOSTED_DB_URL)("pg_cron ticks the orchestrator through pg_net, 
                   ${RANGE.start}, ${RANGE.end}, p_target_bars => ${TARGET_BARS})`;
     }
     await sql`select public.plan_backfill('single', 'IBM', null, '1Min', ${RANGE.start}, ${RANGE.end}, p_target_bars => ${TARGET_BARS})`;
+    // Followed through Friday 2024-03-08; the catch-up job brings it to the last completed session (daily bars: one slice).
+    await sql`select public.plan_followed_backfill('single', 'KO', null, '1Day', ${RANGE.start},
+                p_until => '2024-03-08T23:00:00-05:00', p_target_bars => ${TARGET_BARS})`;
     [{ slices }] = await sql<{ slices: number }[]>`select count(*)::int as slices from public.job_runs`;
   }, 10 * 60_000); // includes waiting for another tests/e2e/hosted file
 
@@ -108,8 +113,10 @@ describe.skipIf(!HOSTED_DB_URL)("pg_cron ticks the orchestrator through pg_net, 
     try {
       await setVaultSecret(sql, "project_url", stack!.gateway.url);
       await setVaultSecret(sql, "orchestrator_secret_key", SERVICE_KEY);
-      const [lines] = await sql<{ sweeper: string; tick: string; at: Date }[]>`
-        select public.setup_lease_sweeper_cron() as sweeper, public.setup_orchestrator_tick_cron() as tick, now() as at`;
+      const [lines] = await sql<{ sweeper: string; tick: string; follow: string; at: Date }[]>`
+        select public.setup_lease_sweeper_cron() as sweeper, public.setup_orchestrator_tick_cron() as tick,
+               public.setup_follow_catch_up_cron('* * * * *') as follow, now() as at`;
+      expect(lines!.follow).toMatch(new RegExp(`^scheduled ${FOLLOW_JOB} \\(job \\d+, \\* \\* \\* \\* \\*\\): select count\\(\\*\\) from public\\.catch_up_followed_definitions\\(now\\(\\)\\)$`));
       expect(lines!.sweeper).toMatch(new RegExp(`^scheduled ${SWEEPER_JOB} `));
       expect(lines!.tick).toBe(`scheduled ${TICK_JOB} (job ${tickJobId}, * * * * *): select public.post_orchestrator_tick(10000)`);
       const since = lines!.at;
@@ -117,11 +124,17 @@ describe.skipIf(!HOSTED_DB_URL)("pg_cron ticks the orchestrator through pg_net, 
         `${RUNS_PER_TICK} per tick)`);
 
       // Nothing but waiting: no tick is sent from here.
-      await waitFor("pg_cron's ticks to drain the queue", async () => (await openRuns(sql)) === 0, DRAIN_TIMEOUT_MS, 2000);
+      const caughtUp = async () => (await sql<{ ok: boolean }[]>`
+        select exists (select 1 from cron.job_run_details d join cron.job j using (jobid)
+                        where j.jobname = ${FOLLOW_JOB} and d.status = 'succeeded' and d.start_time >= ${since}) as ok`)[0]!.ok;
+      await waitFor("pg_cron's catch-up and ticks to drain the queue", async () => (await caughtUp()) && (await openRuns(sql)) === 0,
+        DRAIN_TIMEOUT_MS, 2000);
       peaks = await pooler.stop();
       // Operators' way to stop both jobs; then let a tick that had just fired finish, so the records below are complete.
       const [{ removed }] = await sql<{ removed: string[] }[]>`select public.unschedule_bars_cron_jobs() as removed`;
-      expect(removed.map((l) => l.replace(/ \(job \d+\)$/, ""))).toEqual([`unscheduled ${TICK_JOB}`, `unscheduled ${SWEEPER_JOB}`]);
+      expect(removed.map((l) => l.replace(/ \(job \d+\)$/, ""))).toEqual([
+        `unscheduled ${FOLLOW_JOB}`, `unscheduled ${TICK_JOB}`, `unscheduled ${SWEEPER_JOB}`,
+      ]);
       await waitFor("the last tick's request to be answered", async () => {
         const [q] = await sql<{ settled: boolean }[]>`
           select not exists (select 1 from net.http_request_queue)
@@ -132,8 +145,15 @@ describe.skipIf(!HOSTED_DB_URL)("pg_cron ticks the orchestrator through pg_net, 
         return q!.settled;
       }, 30_000, 250);
 
+      // The catch-up appended the followed definition's slices from its old end to the last completed session.
+      const [followed] = await sql<{ end: Date; expected: Date; added: number }[]>`
+        select d.range_end as end, public.last_completed_session_end(d.feed, now()) as expected,
+               (select count(*)::int from public.job_runs r where r.job_def_id = d.id and r.slice_start >= '2024-03-09T05:00:00Z') as added
+          from public.job_definitions d where d.follow`;
+      expect(followed!.end).toEqual(followed!.expected);
+      expect(followed!.added).toBeGreaterThan(0);
       const statuses = await sql`select status, count(*)::int as n from public.job_runs group by status`;
-      expect(statuses).toEqual([{ status: "success", n: slices }]);
+      expect(statuses).toEqual([{ status: "success", n: slices + followed!.added }]);
       const truth = await compareWithGroundTruth(sql);
       expect(truth.expected).toBeGreaterThan(100_000);
       expect(truth).toMatchObject({ missing: 0, extra: 0, different: 0, stored: truth.expected });
