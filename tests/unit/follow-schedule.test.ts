@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { nextCatchUpAt } from "../../scripts/start/follow.ts";
+import { parseOptions } from "../../scripts/start/options.ts";
 
 describe("npm start --follow: the local catch-up's times, as the pg_cron job's '30 1 * * 2-6'", () => {
   it("is 01:30 UTC Tuesday to Saturday, strictly after now", () => {
@@ -18,5 +19,16 @@ describe("npm start --follow: the local catch-up's times, as the pg_cron job's '
       const ny = new Intl.DateTimeFormat("en-US", { timeZone: "America/New_York", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(at);
       expect(ny >= "20:15").toBe(true);
     }
+  });
+});
+
+describe("npm start -- --follow: options", () => {
+  const now = new Date("2026-12-03T06:00:00Z");
+  it("takes --from and no end, and refuses --to or a start in the future, naming the flag", () => {
+    const opts = parseOptions(["--follow", "--from", "2026-11-23"], {}, now);
+    expect(opts).toMatchObject({ follow: true, rangeStart: new Date("2026-11-23T00:00:00Z") });
+    expect(parseOptions([], {}, now).follow).toBe(false);
+    expect(() => parseOptions(["--follow", "--to", "2026-12-01"], {}, now)).toThrow(/--to is not for --follow/);
+    expect(() => parseOptions(["--follow", "--from", "2026-12-04"], {}, now)).toThrow(/--from must be in the past with --follow/);
   });
 });
