@@ -100,8 +100,8 @@ export async function resetProjectState(sql: Sql, url: string): Promise<void> {
 export async function unscheduleBarsJobs(sql: Sql): Promise<void> {
   const names = [TICK_JOB, SWEEPER_JOB, FOLLOW_JOB];
   await sql`delete from cron.job_run_details where jobid in
-              (select jobid from cron.job where jobname in ${sql(names)} and username = current_user)`;
-  await sql`select cron.unschedule(jobid) from cron.job where jobname in ${sql(names)} and username = current_user`;
+              (select jobid from cron.job where jobname = any(${names}::text[]) and username = current_user)`;
+  await sql`select cron.unschedule(jobid) from cron.job where jobname = any(${names}::text[]) and username = current_user`;
 }
 
 /** Creates the Vault secret, or gives the existing one this value. */
