@@ -1,7 +1,9 @@
 /**
  * Alpaca's Trading API, the two read-only endpoints this project needs, on
  * the official SDK v4 (`trading.AssetsApi.getV2Assets`, the `GET /v2/assets`
- * list, and `trading.CalendarApi.legacyCalendar`, `GET /v2/calendar`).
+ * list, and `trading.CalendarApi.legacyCalendar`, `GET /v2/calendar`: v3's
+ * `getAssets` and `getCalendar`; v4's `calendar` is the other, per-market
+ * `GET /v3/calendar/{market}`).
  * Raw responses are parsed here with zod, so a malformed body is caught at
  * this boundary; SDK errors go through classifyAlpacaError, so messages never
  * carry the key or the secret.
