@@ -102,7 +102,9 @@ export async function startAlpacaSim(opts: SimOptions = {}): Promise<AlpacaSim> 
   const limiter = new RateLimiter(opts.timeScale ?? 1, () => Date.now());
   let extra = [...(opts.extraAssets ?? [])];
   let universe = buildUniverse(extra);
-  const trading: TradingState = { keys, limiter, universe: () => universe, requests: { assets: 0, calendar: 0, refused: 0 } };
+  const trading: TradingState = {
+    keys, limiter, authFailureStatus: opts.authFailureStatus ?? 401, universe: () => universe, requests: { assets: 0, calendar: 0, refused: 0 },
+  };
   const separate = opts.tradingPort !== undefined;
   const state: ServerState = {
     keys,

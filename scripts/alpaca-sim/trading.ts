@@ -2,7 +2,9 @@
  * The two Trading API endpoints the jobs CLI uses, with the Trading API's
  * own auth and error shapes, which differ from the market-data host's:
  * errors are JSON `{"code": <8 digits>, "message": …}` (401 `40110000`
- * "request is not authorized", 422 `42210000`), not nginx HTML.
+ * "request is not authorized", 403 `40310000` "request is forbidden", 422
+ * `42210000`, all recorded in public clients), not nginx HTML. With the
+ * simulator's `authFailureStatus: 403`, a bad key gets that 403.
  *
  * - `GET /v2/assets` (status, asset_class, exchange, attributes): no status
  *   means every status; no asset_class means us_equity; attributes match any.
@@ -40,12 +42,14 @@ const CALENDAR_LAST = parseDay("2029-12-31")!;
 
 export interface TradingState {
   keys: Array<{ keyId: string; secret: string }>;
+  authFailureStatus: 401 | 403;
   limiter: RateLimiter;
   universe: () => readonly SimAsset[];
   requests: { assets: number; calendar: number; refused: number };
 }
 
 export const UNAUTHORIZED_JSON = { code: 40110000, message: "request is not authorized" };
+export const FORBIDDEN_JSON = { code: 40310000, message: "request is forbidden" };
 
 class Refusal extends Error {
   constructor(readonly status: number, readonly body: { code: number; message: string }) {
@@ -115,7 +119,8 @@ export function handleTrading(state: TradingState, req: IncomingMessage, res: Se
   const keyId = authenticate(req, state.keys);
   if (!keyId) {
     state.requests.refused++;
-    return send(res, 401, json(UNAUTHORIZED_JSON));
+    const status = state.authFailureStatus;
+    return send(res, status, json(status === 401 ? UNAUTHORIZED_JSON : FORBIDDEN_JSON));
   }
   const decision = state.limiter.take(`trading:${keyId}`, TRADING_REQUESTS_PER_MINUTE);
   if (!decision.allowed) {

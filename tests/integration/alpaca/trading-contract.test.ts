@@ -6,7 +6,8 @@
  * SPEC = alpacahq/alpaca-trade-api-js tooling/specs/trading-api.json (the SDK's
  *        trading/models/Assets.ts, LegacyCalendarDay.ts, Exchange.ts are generated from it)
  * REC  = recorded responses in public client tests: `{"code":40110000,"message":"request is not authorized"}`
- *        (trading 401), `{"code":42210000,"message":…}` (trading 422), calendar rows
+ *        (trading 401), `{"code":40310000,"message":"request is forbidden"}` (trading 403),
+ *        `{"code":42210000,"message":…}` (trading 422), calendar rows
  *        `{"close":"16:00","date":…,"open":"09:30","session_close":"2000","session_open":"0400","settlement_date":…}`
  *        and `"close":"13:00"`, `"session_close":"1700"` on half days.
  */
@@ -51,6 +52,20 @@ describe("auth: the Trading API's JSON errors, not the data host's nginx pages",
     const bars = await get("/v2/stocks/bars?symbols=AAPL&timeframe=1Day", {}, sim.url);
     expect(bars.status).toBe(401);
     expect(bars.headers.get("content-type")).toMatch(/^text\/html/);
+  });
+
+  it("with authFailureStatus 403: {code: 40310000, message: \"request is forbidden\"} (REC), where the data host sends nginx's 403 page", async () => {
+    const strict = await startTestSim({ authFailureStatus: 403 });
+    try {
+      const res = await get("/v2/assets", {}, strict.tradingUrl);
+      expect(res.status).toBe(403);
+      expect(res.json()).toEqual({ code: 40310000, message: "request is forbidden" });
+      const bars = await get("/v2/stocks/bars?symbols=AAPL&timeframe=1Day", {}, strict.url);
+      expect(bars.status).toBe(403);
+      expect(bars.text).toContain("403 Forbidden");
+    } finally {
+      await strict.close();
+    }
   });
 
   it("the SDK turns the 401 into an AuthError and a 422 into a ValidationError", async () => {
