@@ -103,3 +103,32 @@ export async function loadCalendar(sql: Sql, firstDay: number, lastDay: number):
     },
   };
 }
+
+export interface RangeCalendar {
+  firstDay: string;
+  lastDay: string;
+  /** True when every day is cached; otherwise `sessions` counts the rule calendar's. */
+  cached: boolean;
+  sessions: number;
+}
+
+/** How many sessions a range holds: from the cache when it covers every day, else by rule (and said so). */
+export async function sessionsInRange(sql: Sql | TransactionSql, firstDay: number, lastDay: number): Promise<RangeCalendar> {
+  const range = { firstDay: formatDay(firstDay), lastDay: formatDay(lastDay) };
+  if (await calendarCovers(sql, firstDay, lastDay)) {
+    const [{ n }] = await sql<{ n: number }[]>`
+      select count(*)::int as n from public.market_calendar where day between ${range.firstDay} and ${range.lastDay}`;
+    return { ...range, cached: true, sessions: n! };
+  }
+  let sessions = 0;
+  for (let n = firstDay; n <= lastDay; n++) if (sessionBounds(n)) sessions++;
+  return { ...range, cached: false, sessions };
+}
+
+export function describeRangeCalendar(c: RangeCalendar): string {
+  const head = `calendar: ${c.firstDay} .. ${c.lastDay}, ${c.sessions} session(s)`;
+  const source = c.cached
+    ? " (cached)"
+    : ` (by rule, not cached: npm run jobs -- calendar refresh --from ${c.firstDay} --to ${formatDay(parseDay(c.lastDay)! + 1)} caches Alpaca's)`;
+  return head + source + (c.sessions === 0 ? "; no trading session in the range: its slices will store nothing" : "");
+}

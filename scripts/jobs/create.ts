@@ -6,6 +6,8 @@
 import { type Command, Option } from "commander";
 import type { Sql, TransactionSql } from "postgres";
 import { addTradingOption, type TradingOptions } from "./alpaca-trading.ts";
+import { describeRangeCalendar, sessionsInRange } from "./calendar-cache.ts";
+import { daysOfRange } from "./calendar.ts";
 import { type CreateFlags, definitionsToPlan, type PlannedDefinition, type RawCreateOptions, validateCreateFlags } from "./create-flags.ts";
 import { addDbOption, type DbOptions, findDbUrl, requireDbUrl, withDb } from "./db.ts";
 import { formatInstant, printJson, renderTable } from "./format.ts";
@@ -75,9 +77,17 @@ export function registerCreate(program: Command): void {
     } else if (opts.dryRun && !findDbUrl(opts)) {
       return printPlanOnly(definitionsToPlan(flags), flags);
     }
-    const rows = await withDb(requireDbUrl(opts), (sql) => planAll(sql, prepare, flags, Boolean(opts.dryRun)));
-    if (opts.json) return printJson({ dryRun: Boolean(opts.dryRun), ...(report ? { universe: report } : {}), definitions: rows });
+    const { rows, calendar } = await withDb(requireDbUrl(opts), async (sql) => {
+      const rows = await planAll(sql, prepare, flags, Boolean(opts.dryRun));
+      // --universe has made the cache cover the range and reports it itself.
+      const { firstDay, lastDay } = daysOfRange(flags.from, flags.to);
+      return { rows, calendar: report ? undefined : await sessionsInRange(sql, firstDay, lastDay) };
+    });
+    if (opts.json) {
+      return printJson({ dryRun: Boolean(opts.dryRun), ...(report ? { universe: report } : { calendar }), definitions: rows });
+    }
     if (report) console.log(universeSummary(report));
+    if (calendar) console.log(describeRangeCalendar(calendar));
     console.log(renderTable(rows, [
       { header: "id", value: (r) => (r.state === "would create" ? "-" : r.id), align: "right" },
       { header: "kind", value: (r) => r.kind },

@@ -78,5 +78,19 @@ describe("jobs gaps on the cached calendar", () => {
     ]);
     expect(rows.every((r) => r.why === "no slice covers this session")).toBe(true);
     expect(summary.calendar).toEqual({ alpaca: 4, rules: 0, notCached: 1 });
+
+    // Planning counts the range's sessions from the same cache (the announced closure included).
+    const planned = await runJobs(["create", "--kind", "batch", "--name", "WEEK", "--symbols", "KO", "--from", "2024-03-04", "--to", "2024-03-09", "--json"], env);
+    expect(planned.code).toBe(0);
+    expect(JSON.parse(planned.stdout).calendar).toEqual({ firstDay: "2024-03-04", lastDay: "2024-03-08", cached: true, sessions: 4 });
+  });
+});
+
+describe("jobs create reads the calendar", () => {
+  it("says when a range has no session, and when its calendar is not cached", async () => {
+    const res = await runJobs(["create", "--kind", "batch", "--name", "WKND", "--symbols", "KO", "--from", "2024-03-16", "--to", "2024-03-18"], env);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain("calendar: 2024-03-16 .. 2024-03-17, 0 session(s) (by rule, not cached: npm run jobs -- calendar refresh " +
+      "--from 2024-03-16 --to 2024-03-18 caches Alpaca's); no trading session in the range: its slices will store nothing");
   });
 });
