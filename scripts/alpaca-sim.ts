@@ -2,7 +2,8 @@
  * Standalone Alpaca simulator:
  *   npm run alpaca-sim -- --port 5999 [--key-id K --secret S] [--rate-limit 200]
  *                         [--time-scale 1] [--faults 429:0.05,500:0.05,slow:0.02]
- * Prints its base URL (use it as ALPACA_DATA_URL) and runs until interrupted.
+ *                         [--trading-port 6000]
+ * Prints its base URL (use it as ALPACA_DATA_URL and ALPACA_TRADING_URL) and runs until interrupted.
  */
 import { Command } from "commander";
 import { DEFAULT_SIM_KEY_ID, DEFAULT_SIM_SECRET, parseFaultSpec, startAlpacaSim } from "./alpaca-sim/index.ts";
@@ -23,6 +24,7 @@ const program = new Command()
   .option("--plan <plan>", "plan of the key: basic | algo_trader_plus", "basic")
   .option("--rate-limit <perMinute>", "requests per minute (basic plan)", number("rate-limit"), 200)
   .option("--time-scale <x>", "rate-limit refill speed multiplier", number("time-scale"), 1)
+  .option("--trading-port <port>", "serve the Trading API (/v2/assets, /v2/calendar) on its own port instead of --port", number("trading-port"))
   .option("--faults <spec>", "fault injection, e.g. 429:0.05,500:0.05,slow:0.02,truncated:0.03,reset:0.03,seed:7")
   .parse();
 
@@ -35,6 +37,7 @@ const opts = program.opts<{
   rateLimit: number;
   timeScale: number;
   faults?: string;
+  tradingPort?: number;
 }>();
 
 if (opts.plan !== "basic" && opts.plan !== "algo_trader_plus") program.error(`--plan must be basic or algo_trader_plus`);
@@ -46,9 +49,11 @@ const sim = await startAlpacaSim({
   rateLimitPerMin: opts.rateLimit,
   timeScale: opts.timeScale,
   faults: opts.faults ? parseFaultSpec(opts.faults) : undefined,
+  tradingPort: opts.tradingPort,
 });
 
 console.log(sim.url);
+if (sim.tradingUrl !== sim.url) console.log(`Trading API: ${sim.tradingUrl}`);
 const stop = async () => {
   await sim.close();
   process.exit(0);

@@ -3,6 +3,7 @@
  * Exit codes: 0 success, 1 runtime failure, 2 usage error (see jobs/cli-errors.ts).
  */
 import { Command } from "commander";
+import { registerCalendar } from "./jobs/calendar.ts";
 import { registerCancel } from "./jobs/cancel.ts";
 import { registerCatchUp } from "./jobs/catch-up.ts";
 import { reportError } from "./jobs/cli-errors.ts";
@@ -29,6 +30,7 @@ function buildProgram(): Command {
   registerRetry(program);
   registerTick(program);
   registerGaps(program);
+  registerCalendar(program);
   program.addHelpText("after", `
 Examples:
   npm run jobs -- create --kind batch --name US_BATCH_2 --symbols TMUS,TSLA,UNH --from 2024-03-04 --to 2024-03-09
@@ -39,7 +41,9 @@ Examples:
   npm run jobs -- status
   npm run jobs -- cancel --kind single --yes
   npm run jobs -- tick --max-runs 10
-  npm run jobs -- gaps --id 1 --flagged-only`);
+  npm run jobs -- gaps --id 1 --flagged-only
+  npm run jobs -- create --kind batch --universe --exchange NYSE,NASDAQ --prefix US --from 2024-03-04 --to 2024-03-09 --dry-run
+  npm run jobs -- calendar refresh --from 2024-01-01 --to 2025-01-01`);
   return program;
 }
 

@@ -24,6 +24,7 @@ import { type PageVariation, pageShape, requestKey, tokenPastTheEnd } from "./pa
 import { isParamError, parseBarsRequest, type Plan } from "./params.ts";
 import type { RateDecision, RateLimiter } from "./rate-limit.ts";
 import { type Endpoint, record, type SimStats } from "./stats.ts";
+import { handleTrading, TRADING_ROUTES, type TradingState } from "./trading.ts";
 
 /**
  * nginx's default `large_client_header_buffers 4 8k`: "A request line cannot
@@ -60,6 +61,8 @@ export interface ServerState {
   authFailureStatus: AuthFailureStatus;
   maxRequestLineBytes: number;
   pageVariation: PageVariation;
+  /** The Trading API's assets and calendar, served on this port too; undefined when they have a port of their own. */
+  trading: TradingState | undefined;
 }
 
 export function setFaults(state: ServerState, spec: FaultSpec | undefined): void {
@@ -96,6 +99,19 @@ export function createSimServer(state: ServerState): Server {
   });
 }
 
+/** A server for the Trading API alone (`tradingPort`): its two routes, JSON 404 for anything else. */
+export function createTradingServer(trading: TradingState): Server {
+  return createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://sim.local");
+    try {
+      if (TRADING_ROUTES.has(url.pathname)) return handleTrading(trading, req, res, url);
+      sendJsonError(res, 404, "Not Found", {}, 40410000);
+    } catch (e) {
+      sendJsonError(res, 500, `internal server error: ${(e as Error).message}`);
+    }
+  });
+}
+
 /** The request line (`GET <target> HTTP/1.1` and its CRLF) in bytes, as nginx buffers it. */
 function requestLineBytes(req: IncomingMessage): number {
   return Buffer.byteLength(`${req.method ?? "GET"} ${req.url ?? "/"} HTTP/${req.httpVersion}\r\n`);
@@ -117,6 +133,7 @@ function handle(state: ServerState, req: IncomingMessage, res: ServerResponse): 
     record(state.stats, { endpoint: r?.endpoint ?? "multi", symbols: [], bars: 0, status: 414, gzip, requestLineBytes: lineBytes });
     return send(res, 414, URI_TOO_LARGE_HTML, {}, "text/html", gzip);
   }
+  if (state.trading && TRADING_ROUTES.has(url.pathname)) return handleTrading(state.trading, req, res, url);
   if (!r || req.method !== "GET") return sendJsonError(res, 404, "Not Found", {}, undefined, gzip);
   const symbols = r.pathSymbol !== undefined ? [r.pathSymbol] : (url.searchParams.get("symbols") ?? "").split(",");
   const rec = {

@@ -28,6 +28,30 @@ export interface Rename {
 
 export const RENAMES: readonly Rename[] = [{ from: "FB", to: "META", day: "2022-06-09" }];
 
+/**
+ * Tickers that trade only part of the time: listed on `firstDay` (no bars
+ * before it), delisted after `lastDay` (no bars after it). The asset list
+ * (assets.ts) shows the delisted ones as inactive.
+ */
+export interface ListingWindow {
+  symbol: string;
+  firstDay?: string;
+  lastDay?: string;
+}
+
+export const LISTING_WINDOWS: readonly ListingWindow[] = [
+  { symbol: "DLST", lastDay: "2024-03-06" },
+  { symbol: "NEWL", firstDay: "2024-03-06" },
+];
+
+function listingWindow(symbol: string): { from: number; to: number } {
+  const w = LISTING_WINDOWS.find((l) => l.symbol === symbol);
+  return {
+    from: w?.firstDay ? nyMidnight(parseDay(w.firstDay)!) : -Infinity,
+    to: w?.lastDay ? nyMidnight(parseDay(w.lastDay)! + 1) : Infinity,
+  };
+}
+
 /** Which entity's bars a ticker shows, and the time window (UTC ms) it covers. */
 export interface EntityWindow {
   entity: string;
@@ -54,7 +78,7 @@ export function resolveEntity(symbol: string, asofDay: string | "-"): EntityWind
       return asofDay >= r.day ? { entity: r.to, ...all } : null;
     }
   }
-  return { entity: symbol, ...all };
+  return { entity: symbol, ...listingWindow(symbol) };
 }
 
 /** Names that trade every regular-session minute on SIP. */

@@ -8,6 +8,7 @@ import { MAX_BASKET_SYMBOLS } from "../../supabase/functions/_shared/alpaca/conf
 import { BASKET_NAME, TICKER } from "../../supabase/functions/_shared/slice.ts";
 import { Adjustment, BasketName, Feed, Instant, intFlag, parseFlags, Ticker, Timeframe } from "./flags.ts";
 import { type Basket, duplicatesOf, splitIntoBaskets } from "./symbols-input.ts";
+import { DEFAULT_EXCHANGES, EQUITY_EXCHANGES } from "./universe.ts";
 
 /** The most symbols one basket may hold: one request for all of them must fit Alpaca's 8 KiB request line. */
 export const MAX_BASKET_SIZE = MAX_BASKET_SYMBOLS;
@@ -18,8 +19,19 @@ const SingleTicker = z.string().regex(TICKER, {
     "ticker such as AAPL or BRK.B; a basket such as US_BATCH_1 is --kind batch --name <NAME> --symbols …",
 });
 
+const Exchange = z.string().refine((e) => (EQUITY_EXCHANGES as readonly string[]).includes(e), {
+  error: (iss) => `unknown exchange "${String(iss.input)}": one of ${EQUITY_EXCHANGES.join(", ")} (Alpaca's exchanges for US equities)`,
+});
+
 const CreateFlags = z.object({
   kind: z.enum(["single", "batch"], { error: "must be single or batch" }),
+  universe: z.boolean().optional(),
+  status: z.enum(["active", "inactive", "any"], { error: "must be active, inactive or any" }).optional(),
+  assetClass: z.literal("us_equity", {
+    error: "only us_equity: the bars this project fetches are Alpaca's stock bars (crypto and options have other endpoints)",
+  }).optional(),
+  exchange: z.array(Exchange).min(1, { error: "needs at least one exchange" }).optional(),
+  includeNonTradable: z.boolean().optional(),
   symbol: SingleTicker.optional(),
   symbols: z.array(Ticker).optional(),
   symbolsFile: z.array(Ticker).optional(),
@@ -46,18 +58,31 @@ const CreateFlags = z.object({
     else if (f.to <= f.from) issue("to", "must be after --from (the end is exclusive; rule range_is_not_empty)");
     if (f.until !== undefined) issue("until", "only with --follow (it stands for the present when planning a followed definition)");
   }
+  if (!f.universe) {
+    for (const flag of ["status", "assetClass", "exchange", "includeNonTradable"] as const) {
+      if (f[flag] !== undefined) issue(flag, "filters Alpaca's asset list: only with --universe");
+    }
+  }
   if (f.kind === "single") {
     if (!f.symbol) issue("symbol", "required with --kind single");
-    for (const flag of ["symbols", "symbolsFile", "name", "prefix"] as const) {
+    for (const flag of ["symbols", "symbolsFile", "name", "prefix", "universe"] as const) {
       if (f[flag] !== undefined) issue(flag, "only for --kind batch (a single-symbol definition is named by its --symbol)");
     }
     return;
   }
   if (f.symbol !== undefined) issue("symbol", "only for --kind single; a batch takes --symbols or --symbols-file");
   const all = [...(f.symbols ?? []), ...(f.symbolsFile ?? [])];
-  if (all.length === 0) issue("symbols", "a batch needs symbols: --symbols A,B,C or --symbols-file <path>");
   const dup = duplicatesOf(all);
   if (dup.length) issue("symbols", `listed more than once: ${dup.join(", ")} (rule batch_symbols_are_unique)`);
+  if (f.universe) {
+    if (f.prefix === undefined) issue("prefix", "--universe makes baskets <prefix>_1 … <prefix>_k: give --prefix");
+    if (f.name !== undefined) issue("name", "--universe names its baskets from --prefix; --name is for one hand-made basket");
+    if (f.prefix !== undefined && !BASKET_NAME.test(`${f.prefix}_1000`)) {
+      issue("prefix", `"${f.prefix}" makes basket names like ${f.prefix}_1, which break rule batch_name_is_a_name`);
+    }
+    return;
+  }
+  if (all.length === 0) issue("symbols", "a batch needs symbols: --symbols A,B,C or --symbols-file <path> (or --universe)");
   if ((f.name === undefined) === (f.prefix === undefined)) {
     issue("name", "a batch needs exactly one of --name <BASKET> or --prefix <P> (baskets P_1…P_k)");
   }
@@ -74,6 +99,11 @@ export type CreateFlags = z.output<typeof CreateFlags>;
 
 export interface RawCreateOptions {
   kind?: string;
+  universe?: boolean;
+  status?: string;
+  assetClass?: string;
+  exchange?: string[];
+  includeNonTradable?: boolean;
   symbol?: string;
   symbols?: string[];
   symbolsFile?: string[];
@@ -104,9 +134,26 @@ export function validateCreateFlags(raw: RawCreateOptions): CreateFlags {
   return parseFlags(CreateFlags, { ...raw, follow: Boolean(raw.follow) });
 }
 
+/** The --universe filters with their defaults: active, us_equity, tradable, the five US exchanges. */
+export function universeFilter(f: CreateFlags) {
+  const only = [...(f.symbols ?? []), ...(f.symbolsFile ?? [])];
+  return {
+    status: f.status ?? "active",
+    assetClass: f.assetClass ?? "us_equity",
+    exchanges: f.exchange ?? [...DEFAULT_EXCHANGES],
+    tradableOnly: !f.includeNonTradable,
+    only: only.length ? only : undefined,
+  } as const;
+}
+
 export function definitionsToPlan(f: CreateFlags): PlannedDefinition[] {
   if (f.kind === "single") return [{ kind: "single", name: f.symbol!, symbols: null }];
   const all = [...(f.symbols ?? []), ...(f.symbolsFile ?? [])];
   const baskets: Basket[] = f.name !== undefined ? [{ name: f.name, symbols: all }] : splitIntoBaskets(f.prefix!, all, f.basketSize);
   return baskets.map((b) => ({ kind: "batch", name: b.name, symbols: b.symbols }));
+}
+
+/** The end of the range the calendar is read for: a followed definition's is the present (or --until). */
+export function plannedRangeEnd(f: CreateFlags): Date {
+  return f.to ?? f.until ?? new Date();
 }

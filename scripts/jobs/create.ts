@@ -1,15 +1,24 @@
-/** `jobs create`: validates, then plans every definition with plan_backfill in one transaction. */
+/**
+ * `jobs create`: validates, then plans every definition with plan_backfill in
+ * one transaction. With --universe the baskets come from Alpaca's asset list
+ * (universe-plan.ts), planned in that same transaction.
+ */
 import { type Command, Option } from "commander";
-import type { Sql } from "postgres";
-import { type CreateFlags, definitionsToPlan, type PlannedDefinition, type RawCreateOptions, validateCreateFlags } from "./create-flags.ts";
+import type { Sql, TransactionSql } from "postgres";
+import { addTradingOption, type TradingOptions } from "./alpaca-trading.ts";
+import { describeRangeCalendar, sessionsInRange } from "./calendar-cache.ts";
+import { daysOfRange } from "./calendar.ts";
+import { type CreateFlags, definitionsToPlan, type PlannedDefinition, plannedRangeEnd, type RawCreateOptions, validateCreateFlags } from "./create-flags.ts";
 import { rangeRefusal } from "./range-refusal.ts";
 import { addDbOption, type DbOptions, findDbUrl, requireDbUrl, withDb } from "./db.ts";
 import { formatInstant, printJson, renderTable } from "./format.ts";
 import { parseSymbolList, readSymbolsFile } from "./symbols-input.ts";
+import { planUniverse, type UniverseReport, universeSummary } from "./universe-plan.ts";
 
-interface CreateOptions extends DbOptions, Omit<RawCreateOptions, "symbols" | "symbolsFile"> {
+interface CreateOptions extends DbOptions, TradingOptions, Omit<RawCreateOptions, "symbols" | "symbolsFile" | "exchange"> {
   symbols?: string;
   symbolsFile?: string;
+  exchange?: string;
   dryRun?: boolean;
   json?: boolean;
 }
@@ -38,6 +47,11 @@ export function registerCreate(program: Command): void {
     .option("--name <basket>", "batch: the basket's name, e.g. US_BATCH_1")
     .option("--prefix <prefix>", "batch: split the list into baskets named <prefix>_1 … <prefix>_k")
     .option("--basket-size <n>", "most symbols per basket", "50")
+    .option("--universe", "batch: baskets from Alpaca's asset list (GET /v2/assets), filtered, in symbol order (needs --prefix)")
+    .option("--status <status>", "--universe: active (default), inactive or any")
+    .option("--asset-class <class>", "--universe: us_equity (default; the only class with stock bars)")
+    .option("--exchange <list>", "--universe: comma-separated exchanges (default NYSE,NASDAQ,ARCA,AMEX,BATS)")
+    .option("--include-non-tradable", "--universe: keep assets Alpaca marks not tradable (default: only tradable ones)")
     .requiredOption("--from <date>", "range start: YYYY-MM-DD (New York midnight) or ISO-8601 with offset")
     .option("--to <date>", "range end, exclusive: YYYY-MM-DD (New York midnight) or ISO-8601")
     .option("--follow", "no end: plan through the last completed session, then a daily catch-up keeps it current")
@@ -50,17 +64,35 @@ export function registerCreate(program: Command): void {
     .option("--target-bars <n>", "bars per slice the planner aims for", "100000")
     .option("--dry-run", "validate and plan inside a transaction that is rolled back")
     .option("--json", "print the result as JSON");
-  addDbOption(cmd).action(async (opts: CreateOptions) => {
+  addTradingOption(addDbOption(cmd)).action(async (opts: CreateOptions) => {
     const raw: RawCreateOptions = {
       ...opts,
       symbols: opts.symbols === undefined ? undefined : parseSymbolList(opts.symbols),
       symbolsFile: opts.symbolsFile === undefined ? undefined : await readSymbolsFile(opts.symbolsFile),
+      exchange: opts.exchange === undefined ? undefined : opts.exchange.split(",").map((e) => e.trim()).filter(Boolean),
     };
     const flags = validateCreateFlags(raw);
-    const plan = definitionsToPlan(flags);
-    if (opts.dryRun && !findDbUrl(opts)) return printPlanOnly(plan, flags);
-    const rows = await withDb(requireDbUrl(opts), (sql) => planAll(sql, plan, flags, Boolean(opts.dryRun)));
-    if (opts.json) return printJson({ dryRun: Boolean(opts.dryRun), definitions: rows });
+    let prepare: Prepare = () => Promise.resolve(definitionsToPlan(flags));
+    let report: UniverseReport | undefined;
+    if (flags.universe) {
+      const universe = await planUniverse(flags, opts);
+      if (opts.dryRun && !findDbUrl(opts)) return printPlanOnly(universe.withoutDatabase(), flags, universe.report);
+      report = universe.report;
+      prepare = universe.prepare;
+    } else if (opts.dryRun && !findDbUrl(opts)) {
+      return printPlanOnly(definitionsToPlan(flags), flags);
+    }
+    const { rows, calendar } = await withDb(requireDbUrl(opts), async (sql) => {
+      const rows = await planAll(sql, prepare, flags, Boolean(opts.dryRun));
+      // --universe has made the cache cover the range and reports it itself.
+      const { firstDay, lastDay } = daysOfRange(flags.from, plannedRangeEnd(flags));
+      return { rows, calendar: report ? undefined : await sessionsInRange(sql, firstDay, lastDay) };
+    });
+    if (opts.json) {
+      return printJson({ dryRun: Boolean(opts.dryRun), ...(report ? { universe: report } : { calendar }), definitions: rows });
+    }
+    if (report) console.log(universeSummary(report));
+    if (calendar) console.log(describeRangeCalendar(calendar));
     console.log(renderTable(rows, [
       { header: "id", value: (r) => (r.state === "would create" ? "-" : r.id), align: "right" },
       { header: "kind", value: (r) => r.kind },
@@ -78,13 +110,16 @@ export function registerCreate(program: Command): void {
   });
 }
 
-async function planAll(sql: Sql, plan: PlannedDefinition[], f: CreateFlags, dryRun: boolean): Promise<PlannedRow[]> {
+/** What to plan, worked out inside the planning transaction (a --universe plan reads the existing baskets there). */
+export type Prepare = (tx: TransactionSql) => Promise<PlannedDefinition[]>;
+
+async function planAll(sql: Sql, prepare: Prepare, f: CreateFlags, dryRun: boolean): Promise<PlannedRow[]> {
   try {
     return await sql.begin(async (tx) => {
       const rows: PlannedRow[] = [];
       // Ids are handed out in order, so an id at or below this one was there before.
       const [{ before }] = await tx<{ before: string }[]>`select coalesce(max(id), 0)::text as before from public.job_definitions`;
-      for (const d of plan) {
+      for (const d of await prepare(tx)) {
         const symbols = d.symbols ? tx.json(d.symbols) : null;
         const [planned] = f.follow
           ? await tx<{ id: string }[]>`
@@ -111,7 +146,8 @@ async function planAll(sql: Sql, plan: PlannedDefinition[], f: CreateFlags, dryR
   }
 }
 
-function printPlanOnly(plan: PlannedDefinition[], f: CreateFlags): void {
+function printPlanOnly(plan: PlannedDefinition[], f: CreateFlags, report?: UniverseReport): void {
+  if (report) console.log(universeSummary(report));
   console.log(renderTable(plan, [
     { header: "kind", value: (d) => d.kind },
     { header: "name", value: (d) => d.name },

@@ -1,7 +1,8 @@
 /**
  * `jobs gaps`: per symbol and New York day, bars stored vs the most the market
- * calendar allows, and (--ground-truth, for data from the Alpaca simulator) vs
- * the exact rows the simulator serves.
+ * calendar allows (the cached Alpaca calendar; the rules where no refresh
+ * covered a day), why a trading day has none, and (--ground-truth, for data
+ * from the Alpaca simulator) vs the exact rows the simulator serves.
  */
 import type { Command } from "commander";
 import type { Sql } from "postgres";
@@ -10,7 +11,9 @@ import { UsageError } from "./cli-errors.ts";
 import { addDbOption, type DbOptions, requireDbUrl, withDb } from "./db.ts";
 import { Adjustment, DefinitionId, Feed, Instant, parseFlags, Ticker, Timeframe } from "./flags.ts";
 import { formatInstant, printJson, renderTable } from "./format.ts";
-import { type GapQuery, type GapRow, gapRows, groundTruthCounts, storedCounts } from "./gaps-counts.ts";
+import { loadCalendar } from "./calendar-cache.ts";
+import { calendarDaysOf, type GapQuery, type GapRow, gapRows, groundTruthCounts, storedCounts } from "./gaps-counts.ts";
+import { missingBarsExplainer } from "./gaps-reasons.ts";
 import { parseSymbolList } from "./symbols-input.ts";
 
 interface GapsOptions extends DbOptions {
@@ -67,7 +70,10 @@ export function registerGaps(program: Command): void {
     const { query, rows } = await withDb(requireDbUrl(opts), async (sql) => {
       const query = await resolveQuery(sql, flags);
       const stored = await storedCounts(sql, query);
-      return { query, rows: gapRows(query, stored, opts.groundTruth ? groundTruthCounts(query) : undefined) };
+      const { firstDay, lastDay } = calendarDaysOf(query);
+      const calendar = await loadCalendar(sql, firstDay, lastDay);
+      const explain = await missingBarsExplainer(sql, query);
+      return { query, rows: gapRows(query, calendar, stored, opts.groundTruth ? groundTruthCounts(query) : undefined, explain) };
     });
     printReport(query, rows, opts);
   });
@@ -99,6 +105,11 @@ function printReport(q: GapQuery, rows: GapRow[], opts: GapsOptions): void {
     calendarCeiling: sum((r) => r.ceiling),
     tradingDaysWithoutBars: rows.filter((r) => r.ceiling > 0 && r.stored === 0).length,
     nonTradingDaysWithBars: rows.filter((r) => r.session === "closed" && r.stored > 0).length,
+    calendar: {
+      alpaca: new Set(rows.filter((r) => r.calendar === "alpaca").map((r) => r.day)).size,
+      rules: new Set(rows.filter((r) => r.calendar === "rules").map((r) => r.day)).size,
+      notCached: new Set(rows.filter((r) => r.calendar === "rules, not cached").map((r) => r.day)).size,
+    },
     ...(opts.groundTruth
       ? { groundTruth: sum((r) => r.truth ?? 0), missing: sum((r) => Math.max(0, (r.truth ?? 0) - r.stored)), extra: sum((r) => Math.max(0, r.stored - (r.truth ?? 0))) }
       : {}),
@@ -115,11 +126,15 @@ function printReport(q: GapQuery, rows: GapRow[], opts: GapsOptions): void {
       { header: "calendar max", value: (r) => r.ceiling },
       ...(opts.groundTruth ? [{ header: "ground truth", value: (r: GapRow) => r.truth }] : []),
       { header: "flags", value: (r) => r.flags.join("; ") },
+      ...(shown.some((r) => r.why) ? [{ header: "why", value: (r: GapRow) => r.why }] : []),
     ]));
   }
   console.log(`${summary.symbolDays} symbol-day(s): ${summary.stored} bars stored, the calendar allows at most ` +
     `${summary.calendarCeiling}; ${summary.flagged} flagged (${summary.tradingDaysWithoutBars} trading day(s) without bars, ` +
     `${summary.nonTradingDaysWithBars} non-trading day(s) with bars)`);
+  const c = summary.calendar;
+  console.log(`calendar: ${c.alpaca} day(s) from Alpaca's calendar (cached), ${c.rules} by rule (cached: Alpaca had none), ` +
+    `${c.notCached} by rule, not cached` + (c.notCached ? " (npm run jobs -- calendar refresh --from … --to … caches them)" : ""));
   if (opts.groundTruth) {
     console.log(`ground truth: expected ${summary.groundTruth}, stored ${summary.stored}, missing ${summary.missing}, extra ${summary.extra}`);
   }

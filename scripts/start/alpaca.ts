@@ -7,6 +7,7 @@ import { once } from "node:events";
 import { Worker } from "node:worker_threads";
 import { DEFAULT_SIM_KEY_ID, DEFAULT_SIM_SECRET, type SimOptions } from "../alpaca-sim/index.ts";
 import { ALPACA_DATA_HOST } from "../../supabase/functions/_shared/alpaca/config.ts";
+import { ALPACA_TRADING_HOST } from "../../supabase/functions/_shared/alpaca/trading.ts";
 import type { StartEnv } from "./options.ts";
 
 export interface AlpacaSource {
@@ -75,6 +76,7 @@ export async function startAlpaca(env: StartEnv, say: (text: string) => void): P
         APCA_API_KEY_ID: env.APCA_API_KEY_ID,
         APCA_API_SECRET_KEY: env.APCA_API_SECRET_KEY,
         ALPACA_DATA_URL: url,
+        ALPACA_TRADING_URL: env.ALPACA_TRADING_URL ?? ALPACA_TRADING_HOST,
         ALPACA_REQUESTS_PER_MINUTE: requestsPerMinute,
       },
       close: async () => {},
@@ -88,6 +90,8 @@ export async function startAlpaca(env: StartEnv, say: (text: string) => void): P
       APCA_API_KEY_ID: DEFAULT_SIM_KEY_ID,
       APCA_API_SECRET_KEY: DEFAULT_SIM_SECRET,
       ALPACA_DATA_URL: sim.url,
+      // The simulator serves the Trading API's assets and calendar on the same port.
+      ALPACA_TRADING_URL: sim.url,
       ALPACA_REQUESTS_PER_MINUTE: requestsPerMinute,
     },
     close: () => sim.close(),

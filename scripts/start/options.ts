@@ -47,6 +47,7 @@ const EnvSchema = z.object({
   APCA_API_KEY_ID: z.string().min(1).optional(),
   APCA_API_SECRET_KEY: z.string().min(1).optional(),
   ALPACA_DATA_URL: z.url({ error: "ALPACA_DATA_URL must be a URL" }).optional(),
+  ALPACA_TRADING_URL: z.url({ error: "ALPACA_TRADING_URL must be a URL" }).optional(),
   ALPACA_REQUESTS_PER_MINUTE: intVar("ALPACA_REQUESTS_PER_MINUTE must be a positive integer", 1).default(200),
   ALPACA_FEED: z.enum(["sip", "iex"], { error: "ALPACA_FEED must be sip or iex" }).optional(),
   FUNCTIONS_PORT: intVar("FUNCTIONS_PORT must be a port number (0 = any free port)", 0, 65535).optional(),

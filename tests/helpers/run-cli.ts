@@ -15,7 +15,9 @@ export interface CliResult {
 /** `env` replaces the connection variables of this process; pass `undefined` to unset one. */
 export function runJobs(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
   const base = { ...process.env };
-  for (const name of ["DATABASE_URL", "SUPABASE_URL", "SUPABASE_SERVICE_ROLE_KEY", "SUPABASE_SECRET_KEY"]) delete base[name];
+  for (const name of [
+    "DATABASE_URL", "SUPABASE_URL", "SUPABASE_SERVICE_ROLE_KEY", "SUPABASE_SECRET_KEY", "APCA_API_KEY_ID", "APCA_API_SECRET_KEY", "ALPACA_TRADING_URL",
+  ]) delete base[name];
   const merged: Record<string, string> = { ...base, NO_COLOR: "1" } as Record<string, string>;
   for (const [k, v] of Object.entries(env)) {
     if (v === undefined) delete merged[k];

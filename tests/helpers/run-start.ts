@@ -37,7 +37,7 @@ export async function removeDataDir(dir: string): Promise<void> {
 export function runStart(args: string[], env: Record<string, string> = {}): StartProcess {
   const base = { ...process.env };
   // Isolated from whatever the test run itself uses: embedded Postgres, the simulator.
-  for (const k of ["DATABASE_URL", "APCA_API_KEY_ID", "APCA_API_SECRET_KEY", "ALPACA_DATA_URL", "FUNCTIONS_PORT"]) delete base[k];
+  for (const k of ["DATABASE_URL", "APCA_API_KEY_ID", "APCA_API_SECRET_KEY", "ALPACA_DATA_URL", "ALPACA_TRADING_URL", "FUNCTIONS_PORT"]) delete base[k];
   const child = spawn(TSX, ["scripts/start.ts", ...args], {
     cwd: REPO_ROOT,
     env: { ...base, EMBEDDED_PG_PORT: "0", NO_COLOR: "1", ...env },

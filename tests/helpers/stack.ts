@@ -52,6 +52,7 @@ export async function startStackOn(db: TestDb, opts: StackOptions = {}): Promise
     APCA_API_KEY_ID: DEFAULT_SIM_KEY_ID,
     APCA_API_SECRET_KEY: DEFAULT_SIM_SECRET,
     ALPACA_DATA_URL: sim.url,
+    ALPACA_TRADING_URL: sim.tradingUrl,
     LOG_LEVEL: "info",
     ...opts.env,
   };

@@ -6,3 +6,4 @@
 export * from "./civil-date.ts";
 export * from "./calendar.ts";
 export * from "./timeframe.ts";
+export * from "./alpaca-calendar.ts";

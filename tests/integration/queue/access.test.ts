@@ -16,7 +16,7 @@ import { queueRuns } from "../../helpers/fixtures.ts";
 import { tableDigest } from "../../helpers/resilience-checks.ts";
 
 /** Objects the walk must at least find (it finds every other one too). */
-const KNOWN_TABLES = ["bars", "job_definitions", "job_runs", "rate_buckets"];
+const KNOWN_TABLES = ["alpaca_assets", "bars", "job_definitions", "job_runs", "market_calendar", "market_calendar_ranges", "rate_buckets"];
 const KNOWN_VIEWS = ["job_batch_detection", "job_progress", "job_recent_errors", "job_status_by_definition"];
 const KNOWN_FUNCTIONS = ["claim_job_runs", "complete_job_run", "fail_job_run", "plan_backfill", "save_bars_page", "take_rate_token"];
 const ROLES = ["anon", "authenticated"] as const;
@@ -33,6 +33,12 @@ beforeAll(async () => {
   await queueRuns(db.sql, { runs: 2 });
   await db.sql`insert into public.bars values ('AAPL', '1Min', '2024-01-02T14:30:00Z', 1, 2, 0.5, 1.5, 100, 10, 1.2)`;
   await db.sql`select public.take_rate_token('alpaca', 200)`;
+  await db.sql`select public.refresh_market_calendar('2024-01-02', '2024-01-02', ${db.sql.json([
+    { date: "2024-01-02", open: "09:30", close: "16:00", session_open: "0400", session_close: "2000", source: "alpaca" },
+  ])})`;
+  await db.sql`select public.save_alpaca_assets(${db.sql.json([
+    { symbol: "AAPL", name: "Apple", class: "us_equity", exchange: "NASDAQ", status: "active", tradable: true },
+  ])})`;
 });
 afterAll(async () => {
   await db.drop();

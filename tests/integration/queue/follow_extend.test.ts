@@ -6,11 +6,12 @@
  */
 import type { Sql } from "postgres";
 import { describe, expect, it } from "vitest";
+import { alpacaCalendarDays, parseDay } from "../../../scripts/lib/market-calendar/index.ts";
 import { useTestDb } from "../../helpers/db.ts";
 import { tableCounts } from "../../helpers/run-cli.ts";
 import { exactCoverage, sliceCoverage } from "../../helpers/slice-coverage.ts";
 
-const db = useTestDb({ truncateBeforeEach: ["public.job_definitions"] });
+const db = useTestDb({ truncateBeforeEach: ["public.job_definitions", "public.market_calendar", "public.market_calendar_ranges"] });
 
 /** A New York wall-clock time in late 2024 (EST, UTC-5). */
 const ny = (local: string) => `${local}-05:00`;
@@ -56,6 +57,21 @@ describe("last_completed_session_end", () => {
       const [row] = await db.sql<{ end: Date }[]>`select public.last_completed_session_end(${feed}, ${until}) as end`;
       expect([feed, until, row!.end.toISOString()]).toEqual([feed, until, end]);
     }
+  });
+
+  it("reads the cached calendar where it covers the day: a half day completes at its 17:00 close; a refresh never moves the end back", async () => {
+    const endAt = async (until: string) => {
+      const [row] = await db.sql<{ end: Date }[]>`select public.last_completed_session_end('sip', ${until}) as end`;
+      return row!.end.toISOString();
+    };
+    const fridayHalfDay = ny("2024-11-29T17:30:00"); // the half day closed at 17:00, plus 15 minutes
+    expect(await endAt(fridayHalfDay)).toBe("2024-11-29T05:00:00.000Z"); // the rule alone waits for 20:15
+    const sessions = alpacaCalendarDays(parseDay("2024-11-25")!, parseDay("2024-12-01")!).map((r) => ({ ...r, source: "alpaca" }));
+    await db.sql`select public.refresh_market_calendar('2024-11-25', '2024-12-01', ${db.sql.json(sessions as never)})`;
+    expect(await endAt(fridayHalfDay)).toBe("2024-11-30T05:00:00.000Z");
+    expect(await endAt(ny("2024-11-29T17:14:59"))).toBe("2024-11-29T05:00:00.000Z");
+    // Sunday: the last cached session is Friday's, but the rule has passed Saturday; the later end wins.
+    expect(await endAt(ny("2024-12-01T12:00:00"))).toBe("2024-12-01T05:00:00.000Z");
   });
 });
 
