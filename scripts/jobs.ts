@@ -8,6 +8,7 @@ import { reportError } from "./jobs/cli-errors.ts";
 import { registerCreate } from "./jobs/create.ts";
 import { registerGaps } from "./jobs/gaps.ts";
 import { registerErrors } from "./jobs/recent-errors.ts";
+import { registerReport } from "./jobs/report.ts";
 import { registerRetry } from "./jobs/retry.ts";
 import { registerStatus } from "./jobs/status.ts";
 import { registerTick } from "./jobs/tick.ts";
@@ -25,6 +26,7 @@ function buildProgram(): Command {
   registerRetry(program);
   registerTick(program);
   registerGaps(program);
+  registerReport(program);
   program.addHelpText("after", `
 Examples:
   npm run jobs -- create --kind batch --name US_BATCH_2 --symbols TMUS,TSLA,UNH --from 2024-03-04 --to 2024-03-09
@@ -32,7 +34,8 @@ Examples:
   npm run jobs -- status
   npm run jobs -- cancel --kind single --yes
   npm run jobs -- tick --max-runs 10
-  npm run jobs -- gaps --id 1 --flagged-only`);
+  npm run jobs -- gaps --id 1 --flagged-only
+  npm run jobs -- report --all --out report.html`);
   return program;
 }
 
