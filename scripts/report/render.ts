@@ -4,7 +4,7 @@
  */
 import { type CellState, type Heatmap, MAX_COLUMNS, MAX_ROWS } from "./coverage.ts";
 import type { DefinitionSummary, ErrorGroup, ReportData, Spend } from "./data.ts";
-import { escapeXml as esc, formatInt, formatTime } from "./format.ts";
+import { escapeXml as esc, formatBound, formatDuration, formatInt, formatTime } from "./format.ts";
 import { heatmapWithinBudget, layoutOf } from "./heatmap-svg.ts";
 import { rateChartSvg } from "./rate-chart.ts";
 
@@ -37,7 +37,7 @@ h3{font-size:15px;margin:16px 0 6px}.sub{color:#59636e;margin:0 0 12px}
 .fig{border:1px solid #d0d7de;border-radius:6px;padding:6px 12px;min-width:110px}
 .fig b{display:block;font-size:20px}.fig span{color:#59636e;font-size:12px}
 table{border-collapse:collapse;font-size:13px}th,td{padding:4px 10px;border-bottom:1px solid #eaeef2;text-align:left;vertical-align:top}
-th{background:#f6f8fa;font-weight:600}td.n{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f6f8fa;font-weight:600}td.n{text-align:right;font-variant-numeric:tabular-nums}.nw{white-space:nowrap}
 .note{color:#59636e;font-size:12.5px;margin:4px 0}.empty{padding:16px;background:#f6f8fa;border-radius:6px}
 .legend{display:flex;flex-wrap:wrap;gap:14px;font-size:12.5px;margin:6px 0 10px}
 .legend i{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:5px;vertical-align:-2px}
@@ -92,11 +92,11 @@ function definitionsTable(defs: DefinitionSummary[]): string {
     `<td class="n">${formatInt(d.symbols.length)}</td><td>${esc(d.timeframe)}</td>` +
     `<td class="n">${d.done}</td><td class="n">${d.failed}</td><td class="n">${d.running}</td><td class="n">${d.queued}</td>` +
     `<td class="n">${d.total}</td><td class="n">${formatInt(d.bars)}</td>` +
-    `<td>${esc(formatTime(d.rangeStart))} – ${esc(formatTime(d.rangeEnd))}</td>` +
-    `<td>${d.coveredFrom ? `${esc(d.coveredFrom)} – ${esc(d.coveredTo!)}` : "none yet"}</td>` +
-    `<td>${esc(d.current ?? "fixed range")}</td></tr>`);
+    `<td class="nw">${esc(formatBound(d.rangeStart))} – ${esc(formatBound(d.rangeEnd))}</td>` +
+    `<td class="nw">${d.coveredFrom ? `${esc(d.coveredFrom)} – ${esc(d.coveredTo!)}` : "none yet"}</td>` +
+    `<td class="nw">${esc(d.current ?? "fixed range")}</td></tr>`);
   return `<table><thead><tr><th>id</th><th>name</th><th>kind</th><th>symbols</th><th>timeframe</th><th>done</th><th>failed</th>` +
-    `<th>running</th><th>queued</th><th>slices</th><th>bars</th><th>range (end exclusive)</th><th>days with bars</th>` +
+    `<th>running</th><th>queued</th><th>slices</th><th>bars</th><th>range, UTC (end exclusive)</th><th>days with bars</th>` +
     `<th>current</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }
 
@@ -109,9 +109,12 @@ ${fig(formatInt(s.rateLimited), "429s from Alpaca")}${fig(formatInt(s.deferred),
 ${fig(formatInt(s.retries), "retries (failed attempts)")}${fig(formatInt(s.handBacks), "hand-backs before an isolate limit")}
 ${fig(formatInt(s.leaseExpired), "leases expired")}${fig(formatInt(s.pages), `pages stored (${perPage} bars each)`)}</div>
 <p class="note">Requests and 429s are counted per minute for the whole Alpaca account (<code>rate_bucket_minutes</code>), ` +
-    `between ${esc(formatTime(s.window.from))} and ${esc(formatTime(s.window.to))}, when these definitions' runs were active: ` +
+    `from ${esc(formatTime(s.window.from))} for ${esc(formatDuration(s.window.to.getTime() - s.window.from.getTime()))}, ` +
+    `while these definitions' runs were active: ` +
     `other work in that window is included. The rest is counted from these definitions' runs.</p>
-${rateChartSvg(s.minutes, s.window)}`;
+${rateChartSvg(s.minutes, s.window)}${s.minutes.some((m) => m.requests > m.perMinute)
+    ? `<p class="note">A minute above the budget is the bucket's burst: it starts full (ALPACA_BURST, by default one minute's worth) and refills at the budget's rate.</p>`
+    : ""}`;
 }
 
 function errorsSection(groups: ErrorGroup[]): string {
