@@ -1,11 +1,12 @@
 /**
- * `npx tsx bench/report-render.ts [symbols] [days]`: how long the report takes
+ * `npx tsx bench/report-render.ts [symbols] [days] [--noisy]`: how long the report takes
  * to draw a large coverage grid (default 8,000 symbols × 250 trading days),
  * how big the page is, and how long headless Chromium (/usr/bin/chromium, or
  * CHROMIUM_PATH) takes to load and paint it. The data are generated here:
  * mostly complete days with a realistic share of the calendar, a few symbols
  * listed part-way, scattered holes, some extra bars and unfinished slices,
- * so the figures cover the database-free half of `jobs report`.
+ * so the figures cover the database-free half of `jobs report`. --noisy gives
+ * every symbol-day a random share instead: the worst case for the page's size.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -16,7 +17,9 @@ import { emptyGrid } from "../scripts/report/coverage.ts";
 import type { DefinitionSummary, ReportData } from "../scripts/report/data.ts";
 import { renderReport } from "../scripts/report/render.ts";
 
-const [symbolCount, dayCount] = [Number(process.argv[2] ?? 8000), Number(process.argv[3] ?? 250)];
+const args = process.argv.slice(2).filter((a) => a !== "--noisy");
+const noisy = process.argv.includes("--noisy");
+const [symbolCount, dayCount] = [Number(args[0] ?? 8000), Number(args[1] ?? 250)];
 
 function random(seed: number): () => number {
   let s = seed >>> 0;
@@ -36,7 +39,7 @@ function syntheticData(): ReportData {
       const i = s * days.length + d;
       grid.expected[i] = 960;
       const r = rand();
-      grid.stored[i] = d < listedFrom || r < 0.002 ? 0 : r > 0.9995 ? 961 : Math.round(960 * share);
+      grid.stored[i] = d < listedFrom || r < 0.002 ? 0 : r > 0.9995 ? 961 : Math.round(960 * (noisy ? rand() : share));
       if (d >= days.length - 5 && s % 7 === 0) grid.pending[i] = 1;
     }
   }
@@ -79,11 +82,12 @@ try {
   const rows = await page.locator("svg.heatmap").getAttribute("data-rows");
   const columns = await page.locator("svg.heatmap").getAttribute("data-columns");
   console.log(JSON.stringify({
-    symbols: symbolCount, days: dayCount, heatmap: `${rows} rows × ${columns} columns`,
+    symbols: symbolCount, days: dayCount, noisy, heatmap: `${rows} rows × ${columns} columns`,
     html_bytes: Buffer.byteLength(html), html_mb: Math.round(Buffer.byteLength(html) / 1e5) / 10,
     render_ms: Math.round(renderMs), chromium_load_and_paint_ms: Math.round(browserMs),
   }, null, 2));
 } finally {
   await browser.close();
-  await rm(dir, { recursive: true, force: true });
+  if (process.env.KEEP_REPORT) console.log(`kept: ${dir}`);
+  else await rm(dir, { recursive: true, force: true });
 }
