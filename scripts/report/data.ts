@@ -6,12 +6,11 @@
  * from) and howCurrent (how far behind a followed definition is).
  */
 import type { Sql } from "postgres";
+import { ALPACA_BUCKET } from "../../supabase/functions/_shared/rate-budget.ts";
 import { calendarCeiling, type GapQuery, storedCounts } from "../jobs/gaps-counts.ts";
 import { formatDay, nyDayOf } from "../lib/market-calendar/index.ts";
 import { type CoverageGrid, emptyGrid } from "./coverage.ts";
 
-/** The Alpaca bucket the workers take their request tokens from (rate-budget.ts). */
-const ALPACA_BUCKET = "alpaca";
 /** The newest failure records grouped in "recent errors". */
 const RECENT_ERROR_ENTRIES = 2000;
 
@@ -171,7 +170,13 @@ async function readCoverage(sql: Sql, defs: Definition[]): Promise<CoverageSecti
     const end = new Date(Math.max(...group.map((d) => d.rangeEnd.getTime())));
     const base = { timeframe, feed: "sip", adjustment: "raw" };
     const stored = await storedCounts(sql, { ...base, symbols, start, end });
-    const expectations = group.map((d) => expectedBarsByDay({ ...base, symbols: d.symbols, start: d.rangeStart, end: d.rangeEnd }));
+    // Baskets of one plan share a range: the calendar is asked once per range.
+    const byRange = new Map<string, Map<string, number>>();
+    const expectations = group.map((d) => {
+      const key = `${d.rangeStart.toISOString()}|${d.rangeEnd.toISOString()}`;
+      if (!byRange.has(key)) byRange.set(key, expectedBarsByDay({ ...base, symbols: d.symbols, start: d.rangeStart, end: d.rangeEnd }));
+      return byRange.get(key)!;
+    });
     const dayKeys = new Set<string>();
     for (const e of expectations) for (const [day, n] of e) if (n > 0) dayKeys.add(day);
     for (const key of stored.keys()) dayKeys.add(key.slice(key.indexOf("|") + 1));
@@ -209,7 +214,8 @@ function coveredSpan(def: Definition, sections: CoverageSection[]): { coveredFro
   const grid = sections.find((s) => s.timeframe === def.timeframe)?.grid;
   if (!grid) return { coveredFrom: null, coveredTo: null };
   const inRange = new Set(daysTouched(def.rangeStart, def.rangeEnd));
-  const rows = def.symbols.map((s) => grid.symbols.indexOf(s)).filter((i) => i >= 0);
+  const wanted = new Set(def.symbols);
+  const rows = grid.symbols.flatMap((s, i) => (wanted.has(s) ? [i] : []));
   let [from, to]: [string | null, string | null] = [null, null];
   grid.days.forEach((day, d) => {
     if (!inRange.has(day) || !rows.some((r) => grid.stored[r * grid.days.length + d]! > 0)) return;
