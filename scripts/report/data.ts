@@ -7,7 +7,7 @@
  */
 import type { Sql } from "postgres";
 import { ALPACA_BUCKET } from "../../supabase/functions/_shared/rate-budget.ts";
-import { calendarCeiling, type GapQuery, storedCounts } from "../jobs/gaps-counts.ts";
+import { calendarCeiling, type GapQuery } from "../jobs/gaps-counts.ts";
 import { formatDay, nyDayOf } from "../lib/market-calendar/index.ts";
 import { type CoverageGrid, emptyGrid } from "./coverage.ts";
 
@@ -159,6 +159,22 @@ function daysTouched(start: Date, end: Date): string[] {
   return out;
 }
 
+/**
+ * Bars stored per symbol and New York day, one row per symbol (its days and
+ * counts as lists): the same count as `jobs gaps`, in a shape that reads 2
+ * million symbol-days in a few seconds rather than as 2 million rows.
+ */
+async function storedPerSymbol(sql: Sql, timeframe: string, symbols: string[], start: Date, end: Date) {
+  const rows = await sql<{ symbol: string; days: string; counts: string }[]>`
+    select symbol, string_agg(day, ',' order by day) as days, string_agg(n::text, ',' order by day) as counts
+      from (select symbol, to_char(ts at time zone 'America/New_York', 'YYYY-MM-DD') as day, count(*)::int as n
+              from public.bars
+             where timeframe = ${timeframe} and symbol = any(${symbols}::text[]) and ts >= ${start} and ts < ${end}
+             group by 1, 2) per_day
+     group by symbol`;
+  return rows.map((r) => ({ symbol: r.symbol, days: r.days.split(","), counts: r.counts.split(",").map(Number) }));
+}
+
 /** One grid per timeframe: the union of its definitions' symbols and days. */
 async function readCoverage(sql: Sql, defs: Definition[]): Promise<CoverageSection[]> {
   const sections: CoverageSection[] = [];
@@ -169,7 +185,7 @@ async function readCoverage(sql: Sql, defs: Definition[]): Promise<CoverageSecti
     const start = new Date(Math.min(...group.map((d) => d.rangeStart.getTime())));
     const end = new Date(Math.max(...group.map((d) => d.rangeEnd.getTime())));
     const base = { timeframe, feed: "sip", adjustment: "raw" };
-    const stored = await storedCounts(sql, { ...base, symbols, start, end });
+    const stored = await storedPerSymbol(sql, timeframe, symbols, start, end);
     // Baskets of one plan share a range: the calendar is asked once per range.
     const byRange = new Map<string, Map<string, number>>();
     const expectations = group.map((d) => {
@@ -179,7 +195,7 @@ async function readCoverage(sql: Sql, defs: Definition[]): Promise<CoverageSecti
     });
     const dayKeys = new Set<string>();
     for (const e of expectations) for (const [day, n] of e) if (n > 0) dayKeys.add(day);
-    for (const key of stored.keys()) dayKeys.add(key.slice(key.indexOf("|") + 1));
+    for (const { days } of stored) for (const day of days) dayKeys.add(day);
     const days = [...dayKeys].sort();
     const grid = emptyGrid(symbols, days);
     const [row, col] = [new Map(symbols.map((s, i) => [s, i])), new Map(days.map((d, i) => [d, i]))];
@@ -190,9 +206,8 @@ async function readCoverage(sql: Sql, defs: Definition[]): Promise<CoverageSecti
         for (const s of d.symbols) grid.expected[at(s, day)] = Math.max(grid.expected[at(s, day)]!, n);
       }
     });
-    for (const [key, n] of stored) {
-      const bar = key.indexOf("|");
-      grid.stored[at(key.slice(0, bar), key.slice(bar + 1))] = n;
+    for (const { symbol, days: storedDays, counts } of stored) {
+      storedDays.forEach((day, i) => (grid.stored[at(symbol, day)] = counts[i]!));
     }
     const open = await sql<{ job_def_id: string; slice_start: Date; slice_end: Date }[]>`
       select job_def_id, slice_start, slice_end from public.job_runs
