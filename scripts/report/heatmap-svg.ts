@@ -29,7 +29,7 @@ export function layoutOf(h: Heatmap): HeatmapLayout {
     cellW: clamp(Math.floor(1000 / Math.max(1, h.columns.length)), 2, 18),
     cellH: clamp(Math.floor(1200 / Math.max(1, h.rows.length)), 2, 14),
     labelW: Math.min(200, 12 + longest * 7),
-    headerH: 40,
+    headerH: h.columnUnit === "day" ? 44 : 56,
     merged: h.rows.length * h.columns.length > MERGE_ABOVE,
   };
 }
