@@ -6,7 +6,7 @@
  * bars on a Sunday marked as extra. The seed scenario's report, with a hole
  * in the picture, is checked in tests/e2e/pipeline/seed-scenario.test.ts.
  */
-import { access, mkdtemp, readFile } from "node:fs/promises";
+import { access, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -36,7 +36,7 @@ beforeAll(async () => {
   await filled.sql`insert into public.bars values ('KO', '1Min', '2024-12-01T15:00:00Z', 1, 1, 1, 1, 1, 1, 1)`;
 });
 afterAll(async () => {
-  await Promise.all([empty?.drop(), filled?.drop()]);
+  await Promise.all([empty?.drop(), filled?.drop(), dir && rm(dir, { recursive: true, force: true })]);
 });
 
 describe("jobs report", () => {
