@@ -11,6 +11,7 @@ import { registerCreate } from "./jobs/create.ts";
 import { registerExtend } from "./jobs/extend.ts";
 import { registerGaps } from "./jobs/gaps.ts";
 import { registerErrors } from "./jobs/recent-errors.ts";
+import { registerReport } from "./jobs/report.ts";
 import { registerRetry } from "./jobs/retry.ts";
 import { registerStatus } from "./jobs/status.ts";
 import { registerTick } from "./jobs/tick.ts";
@@ -31,6 +32,7 @@ function buildProgram(): Command {
   registerTick(program);
   registerGaps(program);
   registerCalendar(program);
+  registerReport(program);
   program.addHelpText("after", `
 Examples:
   npm run jobs -- create --kind batch --name US_BATCH_2 --symbols TMUS,TSLA,UNH --from 2024-03-04 --to 2024-03-09
@@ -43,7 +45,8 @@ Examples:
   npm run jobs -- tick --max-runs 10
   npm run jobs -- gaps --id 1 --flagged-only
   npm run jobs -- create --kind batch --universe --exchange NYSE,NASDAQ --prefix US --from 2024-03-04 --to 2024-03-09 --dry-run
-  npm run jobs -- calendar refresh --from 2024-01-01 --to 2025-01-01`);
+  npm run jobs -- calendar refresh --from 2024-01-01 --to 2025-01-01
+  npm run jobs -- report --all --out report.html`);
   return program;
 }
 

@@ -3,6 +3,7 @@
  * loop; --scheduler cron: pg_cron ticking this run's gateway), show progress
  * until the queue drains, then the status table.
  */
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Sql } from "postgres";
 import { createOrchestratorClient } from "../lib/orchestrator-client.ts";
@@ -15,10 +16,11 @@ import { createProgressView } from "./progress-view.ts";
 import { allSucceeded, formatCount } from "./progress.ts";
 import { formatRange } from "./range.ts";
 import { catchUpNow, nextCatchUpAt, pgCronCatchesUp } from "./follow.ts";
-import { choosePgCron, startTickLoop } from "./scheduler.ts";
+import { choosePgCron, explainCronReport, startTickLoop } from "./scheduler.ts";
 import type { Stack } from "./stack.ts";
 import { platformSummary, sampleConnections } from "./platform-summary.ts";
-import { queryHint, recentErrors, statusTable } from "./summary.ts";
+import { writeReport } from "../report/write.ts";
+import { queryHint, recentErrors, spendLine, statusTable } from "./summary.ts";
 import { watchUntilDrained } from "./watch.ts";
 
 export interface RunResult {
@@ -129,7 +131,7 @@ async function schedule(ctx: RunContext): Promise<void> {
   );
   life.defer("the ticks", () => loop.stop());
   out.line(`scheduler:         local, a tick every ${opts.tickIntervalMs / 1000}s keeping up to ${opts.maxRunsInFlight} runs in flight`);
-  for (const line of cron.report) out.line(`${INDENT}(pg_cron: ${line})`);
+  for (const line of explainCronReport(cron.report)) out.line(`${INDENT}(${line})`);
 }
 
 /**
@@ -187,9 +189,16 @@ export async function runBackfill(ctx: RunContext): Promise<RunResult> {
 
   const { drained, succeeded, peakConnections } = await watchUntilDone(ctx, ids);
   for (const line of await platformSummary(sql, ids, stack.gateway.url, peakConnections)) out.line(line);
+  try {
+    const report = await writeReport(sql, ids, join(opts.dataDir, "report.html"));
+    out.line(spendLine(report.data.spend));
+    out.line(`report:            ${report.path} (coverage, spend and errors; open it in a browser)`);
+  } catch (err) {
+    out.line(`report:            not written: ${describeError(err)}`);
+  }
   if (drained && !succeeded) for (const e of await recentErrors(sql, ids)) out.line(`  failed: ${e}`);
   out.line("");
-  for (const line of queryHint(stack.db.shownUrl, opts.timeframe, stack.db.embedded)) out.line(line);
+  for (const line of queryHint(stack.db.shownUrl, opts.timeframe, stack.db.embedded, opts.keepRunning)) out.line(line);
   if (drained) out.line(succeeded ? "every run succeeded." : "some runs did not succeed (errors above; npm run jobs -- errors lists them all).");
 
   if (drained && opts.follow && !life.signal) {

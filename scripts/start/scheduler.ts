@@ -60,3 +60,17 @@ export async function choosePgCron(sql: Sql, choice: SchedulerChoice): Promise<{
   const warned = report.some((l) => l.startsWith("warning:"));
   return { useCron: scheduled && !warned, report };
 }
+
+/**
+ * The local scheduler's note on pg_cron, for someone new to it: when the
+ * database has no pg_cron (an embedded or plain Postgres) one line says what
+ * that means; when pg_cron is there but could not be used, its own report says why.
+ */
+export function explainCronReport(report: string[]): string[] {
+  if (report.length === 0) return [];
+  if (report.some((l) => l.includes("pg_cron is not installed"))) {
+    return ["pg_cron, which ticks the orchestrator every minute on a hosted Supabase project, is not in this database, " +
+      "so npm start ticks it itself, as above: nothing to set up"];
+  }
+  return report.map((l) => `pg_cron: ${l}`);
+}

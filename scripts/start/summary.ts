@@ -1,5 +1,6 @@
 /** The end of a run: the status table, the errors if any, and how to look at the data. */
 import type { Sql } from "postgres";
+import type { Spend } from "../report/data.ts";
 import { type DefinitionProgress, formatCount } from "./progress.ts";
 
 export function statusTable(rows: DefinitionProgress[]): string[] {
@@ -19,15 +20,28 @@ export async function recentErrors(sql: Sql, ids: number[], limit = 5): Promise<
   return rows.map((r) => `${r.symbol} slice ${r.slice_start.toISOString()}: ${r.error_message}`);
 }
 
-export function queryHint(shownUrl: string, timeframe: string, embedded: boolean): string[] {
+/** What the run spent of Alpaca's budget, from the report's data. */
+export function spendLine(s: Spend): string {
+  const perRequest = s.requests > 0 ? formatCount(Math.round(s.bars / s.requests)) : "no";
+  return `alpaca:            ${formatCount(s.requests)} requests used, ${perRequest} bars per request, ` +
+    `${formatCount(s.rateLimited)} answered 429 (${formatCount(s.deferred)} of them deferred a run)`;
+}
+
+/**
+ * How to query the data with psql. The embedded Postgres stops when npm start
+ * exits, so without --keep-running the hint says the command works only then.
+ */
+export function queryHint(shownUrl: string, timeframe: string, embedded: boolean, keepRunning: boolean): string[] {
   const query = `select symbol, count(*) as bars, min(ts), max(ts) from public.bars ` +
     `where timeframe = '${timeframe}' group by symbol order by symbol`;
+  const when = !embedded
+    ? "Query the data:"
+    : keepRunning
+      ? "Query the data (the embedded Postgres stays up until you press Ctrl-C):"
+      : "Query the data: this needs npm start -- --keep-running, because the embedded Postgres stops when npm start exits:";
   return [
-    "Query the data:",
+    when,
     `  psql "${shownUrl}" -c "${query}"`,
     "  (monitoring views: public.job_progress, public.job_status_by_definition, public.job_recent_errors)",
-    ...(embedded
-      ? ["  The embedded Postgres runs while npm start does: add --keep-running to keep it up after the backfill."]
-      : []),
   ];
 }

@@ -10,7 +10,7 @@ import { IsolateBudget } from "./isolate-budget.ts";
 import { sqlJobQueue } from "./job-queue.ts";
 import { KINDS, type SliceKind } from "./kinds.ts";
 import type { Platform } from "./platform.ts";
-import { sharedRateBudget } from "./rate-budget.ts";
+import { rateLimitRecorder, sharedRateBudget } from "./rate-budget.ts";
 import type { WorkerDeps } from "./worker-handler.ts";
 
 export function buildWorkerDeps(kind: SliceKind, platform: Platform): WorkerDeps {
@@ -21,6 +21,7 @@ export function buildWorkerDeps(kind: SliceKind, platform: Platform): WorkerDeps
     secretKey: config.alpacaSecretKey,
     timeoutMs: config.alpacaTimeoutMs,
     acquire: sharedRateBudget(sql, config.alpacaRequestsPerMinute, config.alpacaBurst),
+    onRateLimited: rateLimitRecorder(sql),
   });
   const budget = new IsolateBudget(
     { wallClockMs: config.workerWallClockMs, cpuMs: config.workerCpuLimitMs },

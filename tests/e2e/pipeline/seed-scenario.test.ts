@@ -2,10 +2,12 @@
  * The product's reason to exist, end to end: the seed's two baskets and a few
  * single symbols, through pg-style ticks of the real orchestrator (Deno), the
  * real workers and the Alpaca simulator, into Postgres; checked bar by bar
- * against the simulator's ground truth.
+ * against the simulator's ground truth; then `jobs report` on the result,
+ * opened in headless Chromium (tests/helpers/report-checks.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SEED_BASKETS } from "../../../scripts/lib/seed-baskets.ts";
+import { checkSeedReport } from "../../helpers/report-checks.ts";
 import { compareWithGroundTruth, duplicateBars, startStack, type Stack } from "../../helpers/stack.ts";
 
 let stack: Stack;
@@ -82,5 +84,16 @@ describe("seed scenario at test scale", () => {
     const handBacks = runs.reduce((n, r) => n + r.kinds.length, 0);
     const health = await stack.gateway.stats();
     console.log(`seed scenario under the platform's limits: ${handBacks} hand-backs; isolates ${JSON.stringify(health.isolates)}`);
+  });
+
+  // After the drain above (it runs first): the report is made from the stored result, with one hole added.
+  it("shows the coverage in jobs report, a hole made on purpose included, and what the run spent", { timeout: 60_000 }, async () => {
+    const shot = await checkSeedReport(stack, {
+      symbols: [...new Set([...SEED_BASKETS.flatMap((b) => b.symbols), "IBM", "BRK.B", "KO"])],
+      tradingDays: ["2024-03-04", "2024-03-05", "2024-03-06", "2024-03-07", "2024-03-08", "2024-03-11", "2024-03-12", "2024-03-13"],
+      hole: { symbol: "AAPL", day: "2024-03-07" },
+      neighbourDay: "2024-03-06",
+    });
+    console.log(`seed scenario report screenshot: ${shot}`);
   });
 });

@@ -94,6 +94,10 @@ describe("Alpaca faults on a quarter of the requests", () => {
       expect(faults[kind] ?? 0, `${kind} injected`).toBeGreaterThan(0);
     }
     expect(stats.rateLimited).toBe(faults.rate429 ?? 0);
+    // Every 429 is counted where `jobs report` reads it, whether it was waited out or deferred the run.
+    const [{ noted }] = await stack.sql<{ noted: number }[]>`
+      select coalesce(sum(rate_limited), 0)::int as noted from public.rate_bucket_minutes`;
+    expect(noted).toBe(stats.rateLimited);
 
     // Every run is finished: success, or failed after all its attempts with a real error.
     const states = await stack.sql<{ status: string; n: number }[]>`

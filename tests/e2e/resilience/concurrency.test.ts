@@ -163,8 +163,10 @@ describe("completions from expired leases", () => {
       logEvents("slice_finished").find((l) => l.run_id === runId && l.attempt === 1), 15_000);
     expect(finished.outcome).toBe("lease_lost");
     const after = await tableDigest(stack.sql);
-    // Only the shared Alpaca budget moved (the stale worker did make its request); the run and the bars did not.
-    expect({ ...after, rate_buckets: "" }).toEqual({ ...before, rate_buckets: "" });
+    // Only the shared Alpaca budget and its request count moved (the stale worker did make its request);
+    // the run and the bars did not.
+    const budget = { rate_buckets: "", rate_bucket_minutes: "" };
+    expect({ ...after, ...budget }).toEqual({ ...before, ...budget });
 
     // A run that is running under someone else's claim is just as safe from the stale worker.
     await stack.sql`select public.plan_backfill('single', 'HD', null, '1Min', '2024-06-05Z', '2024-06-06Z', p_target_bars => 600)`;

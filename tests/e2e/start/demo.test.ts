@@ -4,6 +4,8 @@
  * every slice successful with exactly the simulator's bars, and a second run
  * finds nothing left to do.
  */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { newDataDir, removeDataDir, runStart, seedGroundTruth, statusRows, type StartProcess } from "../../helpers/run-start.ts";
 
@@ -48,6 +50,21 @@ describe("npm start", () => {
       expect(r.total).toBeGreaterThan(0);
     }
     expect(out).toMatch(/^ {2}psql "postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres" -c "select .* from public\.bars/m);
+    // The embedded Postgres stops with npm start, and the hint says so.
+    expect(out).toContain("Query the data: this needs npm start -- --keep-running, because the embedded Postgres stops when npm start exits:");
+    // No pg_cron in the embedded Postgres: one plain line says the local scheduler does its job.
+    expect(out).toMatch(/^ +\(pg_cron, which ticks the orchestrator every minute on a hosted Supabase project, is not in this database, so npm start ticks it itself/m);
+    // What the run spent of Alpaca's budget, and the report written into the data directory.
+    const spent = out.match(/^alpaca: +([\d,]+) requests used, ([\d,]+) bars per request, 0 answered 429 \(0 of them deferred a run\)$/m);
+    expect(spent, out).not.toBeNull();
+    const requests = Number(spent![1]!.replaceAll(",", ""));
+    const bars = [...truth.values()].reduce((a, b) => a + b, 0);
+    expect(requests).toBeGreaterThan(0);
+    expect(Number(spent![2]!.replaceAll(",", ""))).toBe(Math.round(bars / requests));
+    const report = join(dataDir, "report.html");
+    expect(out).toContain(`report:            ${report} (coverage, spend and errors; open it in a browser)`);
+    const html = await readFile(report, "utf8");
+    expect(html).toContain('data-rows="61" data-columns="3"');
     expect(out).toContain("every run succeeded.");
     // What the run cost the platform: isolates by how they ended, hand-backs, attempts, connections.
     expect(out).toMatch(/^isolates: +\d+ started, \d+ retired; ended: .*\(limits: 150 s wall clock, 1000\/2000 ms CPU, 256 MB\)$/m);

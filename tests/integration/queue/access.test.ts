@@ -16,7 +16,7 @@ import { queueRuns } from "../../helpers/fixtures.ts";
 import { tableDigest } from "../../helpers/resilience-checks.ts";
 
 /** Objects the walk must at least find (it finds every other one too). */
-const KNOWN_TABLES = ["alpaca_assets", "bars", "job_definitions", "job_runs", "market_calendar", "market_calendar_ranges", "rate_buckets"];
+const KNOWN_TABLES = ["alpaca_assets", "bars", "job_definitions", "job_runs", "market_calendar", "market_calendar_ranges", "rate_bucket_minutes", "rate_buckets"];
 const KNOWN_VIEWS = ["job_batch_detection", "job_progress", "job_recent_errors", "job_status_by_definition"];
 const KNOWN_FUNCTIONS = ["claim_job_runs", "complete_job_run", "fail_job_run", "plan_backfill", "save_bars_page", "take_rate_token"];
 const ROLES = ["anon", "authenticated"] as const;

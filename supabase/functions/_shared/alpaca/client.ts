@@ -15,7 +15,7 @@
  * MAX_TICKER_LENGTH never get there.
  */
 import { errors, marketData } from "@alpacahq/alpaca-trade-api";
-import { PermanentError, RetryableError } from "../errors.ts";
+import { PermanentError, RateLimitedError, RetryableError } from "../errors.ts";
 import { toBarRow } from "./bar-row.ts";
 import { classifyAlpacaError } from "./classify-error.ts";
 import {
@@ -135,7 +135,9 @@ export function createAlpacaBarsClient(config: AlpacaClientConfig): AlpacaBarsCl
         const body: unknown = JSON.parse(await response.raw.text());
         return { ...parseBody(body, q), pageToken };
       } catch (err) {
-        throw classifyAlpacaError(err, ctx);
+        const classified = classifyAlpacaError(err, ctx);
+        if (classified instanceof RateLimitedError) await config.onRateLimited?.();
+        throw classified;
       }
     },
   };

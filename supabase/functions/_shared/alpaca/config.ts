@@ -33,6 +33,8 @@ export interface AlpacaClientConfig {
   timeoutMs?: number;
   /** Rate-limit hook, awaited before every HTTP request (shared budget across instances). */
   acquire?: () => Promise<void>;
+  /** Called once for every 429 Alpaca answers, before the error is thrown (the spend record). */
+  onRateLimited?: () => Promise<void>;
   /** Fetch implementation (default: the global fetch). */
   fetch?: typeof fetch;
 }
