@@ -55,7 +55,7 @@ async function viaCopyPerPage(sql: Sql, bars: BarRow[]): Promise<number> {
   return bars.length / (elapsedMs(t) / 1000);
 }
 
-async function copyRows(sql: Sql, bars: BarRow[]): Promise<void> {
+export async function copyRows(sql: Sql, bars: readonly BarRow[]): Promise<void> {
   const stream = await sql.unsafe(`copy public.bars (${COLUMNS}) from stdin`).writable();
   await new Promise<void>((resolve, reject) => {
     stream.on("error", reject);
