@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [-- --only queue,ingest]`: measures each of the
- * seven performance figures side by side with its baseline in the same run,
+ * eight performance figures side by side with its baseline in the same run,
  * prints a table of medians and ratios, and writes bench/results/latest.json.
  * Never part of `npm test`.
  */
@@ -13,6 +13,7 @@ import { plans } from "./plans.ts";
 import { queue } from "./queue.ts";
 import { scale } from "./scale.ts";
 import { throughput } from "./throughput.ts";
+import { universeFigure } from "./universe.ts";
 import { parseArgs, type FigureName } from "./lib/args.ts";
 import type { Figure, FigureContext } from "./lib/context.ts";
 import { startBenchPostgres } from "./lib/db.ts";
@@ -27,6 +28,7 @@ const FIGURE_FNS: Record<FigureName, Figure> = {
   "edge-budget": edgeBudget,
   scale,
   plans,
+  universe: universeFigure,
 };
 
 const RESULTS = fileURLToPath(new URL("./results/", import.meta.url));
