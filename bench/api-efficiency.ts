@@ -66,9 +66,16 @@ async function ours(ctx: FigureContext, baskets: readonly Basket[], start: strin
       const [row] = await db.sql<{ ok: number; stored: number }[]>`
         select (select count(*)::int from public.job_runs where status = 'success') as ok,
                (select count(*)::int from public.bars) as stored`;
-      if (row!.ok !== runs) throw new Error(`only ${row!.ok} of ${runs} runs succeeded`);
+      if (row!.ok !== runs) {
+        const failed = await db.sql`select id, status, attempt, pages_fetched, error_message from public.job_runs where status <> 'success'`;
+        throw new Error(`only ${row!.ok} of ${runs} runs succeeded: ${JSON.stringify(failed)}`);
+      }
       const stats = stack.sim.stats();
-      return { runs, requests: stats.requests, served: stats.barsServed, stored: row!.stored, rateLimited: stats.rateLimited, seconds: drained.ms / 1000 };
+      const perBasket = await db.sql<{ name: string; stored: number }[]>`
+        select b.symbol_name as name, count(*)::int as stored
+          from (select jd.symbol as symbol_name, jsonb_array_elements_text(jd.symbols_array) as s from public.job_definitions jd) b
+          join public.bars on bars.symbol = b.s group by b.symbol_name`;
+      return { perBasket, runs, requests: stats.requests, served: stats.barsServed, stored: row!.stored, rateLimited: stats.rateLimited, seconds: drained.ms / 1000 };
     } finally {
       await stack.stop();
     }
@@ -87,16 +94,24 @@ export async function apiEfficiency(ctx: FigureContext): Promise<FigureResult> {
   ctx.log(`  ours: ${ourSide.runs} runs, ${ourSide.requests} requests, ${ourSide.stored.toLocaleString("en-US")} bars stored in ` +
     `${ourSide.seconds.toFixed(1)} s; old way: ${old.requests} requests, ${old.bars.toLocaleString("en-US")} bars`);
   const sameData = old.bars === ourSide.stored;
+  const bound = ourSide.perBasket.reduce((t, b) => t + Math.ceil(b.stored / 10_000), 0);
   const note = `${symbols.length} symbols (${baskets.map((b) => b.name).join(" + ")}), 1Min, March 2024; ours ${ourSide.runs} slices (planner default ` +
     `target) = ${ourSide.requests} requests for ${ourSide.stored.toLocaleString("en-US")} bars; old way ` +
     `${old.requests} requests for ${old.bars.toLocaleString("en-US")} bars${sameData ? " (the same bars)" : " (BAR COUNTS DIFFER)"}; ` +
-    `lower bound ${Math.ceil(ourSide.stored / 10_000)} requests at 10,000 bars each; deterministic, one round`;
+    `lower bound ${bound} requests at 10,000 bars each (per basket); deterministic, one round`;
   return {
     metrics: [
       metric({
         figure: 1, name: "API efficiency: bars per request", unit: "bars/request",
         values: [ourSide.stored / ourSide.requests], baselineName: "one symbol per request per day",
         baselineValues: [old.bars / old.requests], target: { on: "value", op: ">=", x: 9000, text: "≥ 9,000 bars/request" }, note,
+      }),
+      metric({
+        figure: 1, name: "API efficiency: requests at the lower bound vs requests made", unit: "requests",
+        values: [bound], baselineName: "requests made", baselineValues: [ourSide.requests],
+        target: { on: "ratio", op: ">=", x: 0.96, text: "≥ 0.96× the bound" },
+        note: `lower bound: ${bound} requests = ceil(bars / 10,000) per basket (no request can return more); ` +
+          `every slice ends with one partial page, so the ratio measures what slicing costs`,
       }),
       metric({
         figure: 1, name: "API efficiency: requests per million bars", unit: "requests/M bars",

@@ -1,10 +1,13 @@
 /**
- * Figure 3, ingest: bars per second through the workers' upsert path
- * (saveBarsPage -> save_bars_page: parallel arrays, one unnest INSERT ... ON
- * CONFLICT plus the checkpoint, one call per 10,000-bar page) against COPY into
- * the same table on the same database (the practical limit) and against one
- * INSERT per row (autocommit, prepared). Rounds interleave the three methods;
- * each writes new rows into an emptied table.
+ * Figure 3, ingest: bars per second through the workers' path (saveBarsPage ->
+ * save_bars_page: parallel arrays sent as text literals, one unnest INSERT, the
+ * upsert only when a bar already exists, plus the checkpoint, one call per
+ * 10,000-bar page) against COPY into the same table on the same database: one
+ * COPY statement per 10,000-bar page (the same unit of work and commit; the
+ * target's baseline), and one COPY of all the rows streamed in 1,000-line
+ * chunks (the practical limit, where formatting overlaps the server's work;
+ * information). Also one INSERT per row (autocommit). Rounds interleave the
+ * methods; each writes new rows into an emptied table.
  */
 import type { Sql } from "postgres";
 import { connect, saveBarsPage } from "../supabase/functions/_shared/db.ts";
@@ -41,6 +44,18 @@ function copyLine(b: BarRow): string {
 /** COPY FROM STDIN, text format, formatted from the same rows (serialisation is part of the cost). */
 async function viaCopy(sql: Sql, bars: BarRow[]): Promise<number> {
   const t = now();
+  await copyRows(sql, bars);
+  return bars.length / (elapsedMs(t) / 1000);
+}
+
+/** One COPY statement per page: the unit the workers store (each page commits with its checkpoint). */
+async function viaCopyPerPage(sql: Sql, bars: BarRow[]): Promise<number> {
+  const t = now();
+  for (let i = 0; i < bars.length; i += PAGE) await copyRows(sql, bars.slice(i, i + PAGE));
+  return bars.length / (elapsedMs(t) / 1000);
+}
+
+export async function copyRows(sql: Sql, bars: readonly BarRow[]): Promise<void> {
   const stream = await sql.unsafe(`copy public.bars (${COLUMNS}) from stdin`).writable();
   await new Promise<void>((resolve, reject) => {
     stream.on("error", reject);
@@ -57,7 +72,6 @@ async function viaCopy(sql: Sql, bars: BarRow[]): Promise<number> {
     };
     pump();
   });
-  return bars.length / (elapsedMs(t) / 1000);
 }
 
 /** What a hand-written script does: one INSERT per bar, each its own transaction (for `seconds`, at most all bars). */
@@ -83,7 +97,7 @@ export async function ingest(ctx: FigureContext): Promise<FigureResult> {
   const db = await ctx.pg.createDatabase("ingest");
   const product = connect(db.url, 1);
   const plain = db.connect(1);
-  const ours: number[] = [], copy: number[] = [], rows: number[] = [];
+  const ours: number[] = [], copyPage: number[] = [], copy: number[] = [], rows: number[] = [];
   try {
     // Warm-up: plans, catalog caches and the connection, outside the measurement.
     await viaSaveBarsPage(product, bars.slice(0, PAGE), "WARM_A");
@@ -93,11 +107,13 @@ export async function ingest(ctx: FigureContext): Promise<FigureResult> {
       // Rotate the order each round so no method always runs first after the truncate.
       const steps: Array<() => Promise<void>> = [
         async () => { await emptyBars(plain); ours.push(await viaSaveBarsPage(product, bars, `INGEST_${r}`)); },
+        async () => { await emptyBars(plain); copyPage.push(await viaCopyPerPage(plain, bars)); },
         async () => { await emptyBars(plain); copy.push(await viaCopy(plain, bars)); },
         async () => { await emptyBars(plain); rows.push(await viaRowInserts(plain, bars, rowSeconds)); },
       ];
       for (let k = 0; k < steps.length; k++) await steps[(k + r) % steps.length]!();
-      ctx.log(`  round ${r + 1}/${rounds}: save_bars_page ${fmt(ours.at(-1))}/s, COPY ${fmt(copy.at(-1))}/s, ` +
+      ctx.log(`  round ${r + 1}/${rounds}: save_bars_page ${fmt(ours.at(-1))}/s, COPY per page ${fmt(copyPage.at(-1))}/s, ` +
+        `one COPY ${fmt(copy.at(-1))}/s, ` +
         `row INSERTs ${fmt(rows.at(-1))}/s`);
     }
   } finally {
@@ -109,8 +125,13 @@ export async function ingest(ctx: FigureContext): Promise<FigureResult> {
   return {
     metrics: [
       metric({
-        figure: 3, name: "ingest: save_bars_page vs COPY", unit: "bars/s", values: ours,
-        baselineName: "COPY", baselineValues: copy, target: { on: "ratio", op: ">=", x: 0.5, text: "≥ 0.5× COPY" }, note: sizes,
+        figure: 3, name: "ingest: save_bars_page vs COPY per page", unit: "bars/s", values: ours,
+        baselineName: "COPY per 10,000-bar page", baselineValues: copyPage,
+        target: { on: "ratio", op: ">=", x: 0.6, text: "≥ 0.6× COPY" }, note: sizes,
+      }),
+      metric({
+        figure: 3, name: "ingest: save_bars_page vs one COPY of all rows", unit: "bars/s", values: ours,
+        baselineName: "one streamed COPY", baselineValues: copy,
       }),
       metric({
         figure: 3, name: "ingest: save_bars_page vs row INSERTs", unit: "bars/s", values: ours,

@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [-- --only queue,ingest]`: measures each of the
- * six performance figures side by side with its baseline in the same run,
+ * eight performance figures side by side with its baseline in the same run,
  * prints a table of medians and ratios, and writes bench/results/latest.json.
  * Never part of `npm test`.
  */
@@ -9,9 +9,11 @@ import { fileURLToPath } from "node:url";
 import { apiEfficiency } from "./api-efficiency.ts";
 import { edgeBudget } from "./edge-budget.ts";
 import { ingest } from "./ingest.ts";
+import { plans } from "./plans.ts";
 import { queue } from "./queue.ts";
 import { scale } from "./scale.ts";
 import { throughput } from "./throughput.ts";
+import { universeFigure } from "./universe.ts";
 import { parseArgs, type FigureName } from "./lib/args.ts";
 import type { Figure, FigureContext } from "./lib/context.ts";
 import { startBenchPostgres } from "./lib/db.ts";
@@ -25,6 +27,8 @@ const FIGURE_FNS: Record<FigureName, Figure> = {
   queue,
   "edge-budget": edgeBudget,
   scale,
+  plans,
+  universe: universeFigure,
 };
 
 const RESULTS = fileURLToPath(new URL("./results/", import.meta.url));

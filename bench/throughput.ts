@@ -38,10 +38,10 @@ interface Settings {
 }
 
 /** Spends the simulator's bucket: cheap requests until the first 429. */
-async function emptySimBucket(sim: AlpacaSim): Promise<void> {
+export async function emptySimBucket(sim: AlpacaSim, capacity = FREE_PLAN_PER_MIN): Promise<void> {
   const url = `${sim.url}/v2/stocks/AAPL/bars?timeframe=1Day&start=2024-03-01T00:00:00Z&end=2024-03-02T00:00:00Z&limit=1`;
   let limited = false;
-  for (let i = 0; i < 100 && !limited; i++) {
+  for (let i = 0; i < capacity / 20 + 100 && !limited; i++) {
     const statuses = await Promise.all(Array.from({ length: 20 }, async () => {
       const res = await fetch(url, { headers: HEADERS });
       await res.arrayBuffer();
@@ -53,9 +53,9 @@ async function emptySimBucket(sim: AlpacaSim): Promise<void> {
 }
 
 /** Empties the product's shared bucket (the row the workers take tokens from). */
-async function emptyProductBucket(sql: Sql, perMinute: number): Promise<void> {
+export async function emptyProductBucket(sql: Sql, perMinute: number, capacity = FREE_PLAN_PER_MIN): Promise<void> {
   await sql`insert into public.rate_buckets (name, tokens, capacity, per_minute, updated_at)
-            values ('alpaca', 0, ${FREE_PLAN_PER_MIN}, ${perMinute}, clock_timestamp())
+            values ('alpaca', 0, ${capacity}, ${perMinute}, clock_timestamp())
             on conflict (name) do update set tokens = 0, updated_at = clock_timestamp()`;
 }
 
@@ -184,7 +184,7 @@ export async function throughput(ctx: FigureContext): Promise<FigureResult> {
       limitMetric({
         figure: 2, name: "throughput vs ceiling (200 req/min × 10,000)", unit: "bars/min", values: oursValues,
         limitName: "ceiling", limit: CEILING_PER_MIN,
-        target: { on: "ratio", op: ">=", x: 0.9, text: "≥ 0.9× ceiling" }, note,
+        target: { on: "ratio", op: ">=", x: 0.95, text: "≥ 0.95× ceiling" }, note,
       }),
       metric({
         figure: 2, name: "throughput vs naive SDK script", unit: "bars/min", values: oursValues,

@@ -1,11 +1,11 @@
 /** `npm run bench -- [--quick] [--only a,b]`. */
 
-export const FIGURES = ["api-efficiency", "throughput", "ingest", "queue", "edge-budget", "scale"] as const;
+export const FIGURES = ["api-efficiency", "throughput", "ingest", "queue", "edge-budget", "scale", "plans", "universe"] as const;
 export type FigureName = (typeof FIGURES)[number];
 
 const ALIASES: Record<string, FigureName> = {
   api: "api-efficiency", efficiency: "api-efficiency", edge: "edge-budget", budget: "edge-budget",
-  "1": "api-efficiency", "2": "throughput", "3": "ingest", "4": "queue", "5": "edge-budget", "6": "scale",
+  "1": "api-efficiency", "2": "throughput", "3": "ingest", "4": "queue", "5": "edge-budget", "6": "scale", "7": "plans", "8": "universe",
 };
 
 export interface BenchArgs {

@@ -61,7 +61,7 @@ export function registerCreate(program: Command): void {
     .option("--adjustment <adj>", "raw, split, dividend, spin-off, all (or a list)", "raw")
     .option("--priority <n>", "lower runs first", "100")
     .option("--max-attempts <n>", "attempts per slice before it fails", "5")
-    .option("--target-bars <n>", "bars per slice the planner aims for", "100000")
+    .option("--target-bars <n>", "bars per slice the planner aims for", "500000")
     .option("--dry-run", "validate and plan inside a transaction that is rolled back")
     .option("--json", "print the result as JSON");
   addTradingOption(addDbOption(cmd)).action(async (opts: CreateOptions) => {

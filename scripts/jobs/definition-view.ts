@@ -40,16 +40,26 @@ const DEFINITION_COLUMNS: Column<DefinitionRow>[] = [
   { header: "name", value: (r) => r.symbol },
 ];
 
-/** Prints the view's rows that match `filter`: as JSON, or as a table (with the view's summary line). */
+/**
+ * Prints the view's rows that match `filter`: as JSON, or as a table of at
+ * most `limit` rows (0: all) followed by the view's summary line, which always
+ * counts every matching row, so a universe of hundreds of definitions stays
+ * readable.
+ */
 export async function printDefinitionView<T extends DefinitionRow>(
   sql: Sql,
   view: DefinitionView<T>,
   filter: DefinitionFilter,
   json: boolean,
+  limit = 0,
 ): Promise<void> {
   const rows = await view.select(sql, definitionWhere(sql, filter));
   if (json) return printJson(rows);
   if (rows.length === 0 && view.empty !== undefined) return console.log(view.empty);
-  console.log(renderTable(rows, [...(DEFINITION_COLUMNS as Column<T>[]), ...view.columns]));
+  const shown = limit > 0 ? rows.slice(0, limit) : rows;
+  console.log(renderTable(shown, [...(DEFINITION_COLUMNS as Column<T>[]), ...view.columns]));
+  if (shown.length < rows.length) {
+    console.log(`… ${rows.length - shown.length} more row(s) not shown (--limit 0 shows all; --id or --kind narrows)`);
+  }
   if (view.summary) console.log(view.summary(rows));
 }

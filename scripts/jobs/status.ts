@@ -13,6 +13,7 @@ interface StatusOptions extends DbOptions {
   byStatus?: boolean;
   routing?: boolean;
   follow?: boolean;
+  limit?: string;
 }
 
 export function registerStatus(program: Command): void {
@@ -22,17 +23,19 @@ export function registerStatus(program: Command): void {
     .option("--by-status", "runs and bars per definition and status (the job_status_by_definition view)")
     .option("--routing", "stored kind, route, and the old system's inference (the job_batch_detection view)")
     .option("--follow", "followed definitions: covered through, last catch-up, days behind (the job_follow_status view)")
-    .option("--json", "print rows as JSON");
+    .option("--json", "print rows as JSON")
+    .option("--limit <n>", "table rows shown at most, the summary still counts all (0: all)", "50");
   addDbOption(cmd).action(async (opts: StatusOptions) => {
-    const { id } = parseFlags(z.object({ id: DefinitionId.optional() }), { id: opts.id });
+    const { id, limit } = parseFlags(z.object({ id: DefinitionId.optional(), limit: z.coerce.number().int().min(0) }),
+      { id: opts.id, limit: opts.limit });
     const filter = { id, kind: opts.kind };
     const json = Boolean(opts.json);
     // --follow wins over --routing, which wins over --by-status, when several are given.
     await withDb(requireDbUrl(opts), (sql) => {
-      if (opts.follow) return printDefinitionView(sql, followView, filter, json);
-      if (opts.routing) return printDefinitionView(sql, routingView, filter, json);
-      if (opts.byStatus) return printDefinitionView(sql, byStatusView, filter, json);
-      return printDefinitionView(sql, progressView, filter, json);
+      if (opts.follow) return printDefinitionView(sql, followView, filter, json, limit);
+      if (opts.routing) return printDefinitionView(sql, routingView, filter, json, limit);
+      if (opts.byStatus) return printDefinitionView(sql, byStatusView, filter, json, limit);
+      return printDefinitionView(sql, progressView, filter, json, limit);
     });
   });
 }

@@ -50,6 +50,29 @@ describe("IsolateBudget", () => {
     expect(budget.reservePage()).toMatch(/^isolate CPU: 1550 ms of 2000 ms used \(estimated\)/);
   });
 
+  it("a slice that arrives shows the runtime kept the isolate: an estimate above its soft limit is corrected down to it", () => {
+    const { clock: k } = clock({ cpu: undefined });
+    const budget = new IsolateBudget({ wallClockMs: 150_000, cpuMs: 2_000 }, k, { bootMs: 350, perPageMs: 20, perBarMs: 0.01 });
+    for (let n = 0; n <= 9; n++) budget.pageStored(10_000);
+    expect(budget.reservePage()).toMatch(/^isolate CPU: 1550 ms of 2000 ms used \(estimated\)/);
+    budget.sliceArrived(); // 1550 -> the soft limit, 1000: room for 1000 + 120 n < 1600, n <= 4
+    let granted = 0;
+    while (budget.reservePage() === null) granted++;
+    expect(granted).toBe(4);
+    // Below the soft limit there is nothing to correct, and measured CPU is never corrected.
+    const fresh = new IsolateBudget({ wallClockMs: 150_000, cpuMs: 2_000 }, k, { bootMs: 350, perPageMs: 20, perBarMs: 0.01 });
+    fresh.sliceArrived();
+    for (let n = 0; n <= 9; n++) {
+      expect(fresh.reservePage()).toBeNull();
+      fresh.pageStored(10_000);
+    }
+    expect(fresh.reservePage()).not.toBeNull();
+    const m = clock({ cpu: 1_700 });
+    const measured = new IsolateBudget({ wallClockMs: 150_000, cpuMs: 2_000 }, m.clock);
+    measured.sliceArrived();
+    expect(measured.reservePage()).toMatch(/^isolate CPU: 1700 ms of 2000 ms used with/);
+  });
+
   it("reserves what this isolate's pages cost on average: small pages leave room for many more", () => {
     const { clock: k } = clock({ cpu: undefined });
     const budget = new IsolateBudget({ wallClockMs: 150_000, cpuMs: 2_000 }, k, { bootMs: 350, perPageMs: 20, perBarMs: 0.01 });

@@ -8,6 +8,14 @@ import { pagesPerIsolate } from "./isolate-budget.ts";
 
 /** Hosted Edge Runtime: an isolate is terminated at 2 s of CPU. */
 const DEFAULT_WORKER_CPU_LIMIT_MS = 2_000;
+const DEFAULT_DB_POOL_MAX = 3;
+/**
+ * The smallest Supabase computes (Nano, Micro) allow 60 database connections
+ * and 200 pooler clients. The backfill takes a third of the 60 by default and
+ * leaves the rest to PostgREST, Auth, Realtime, Studio, pg_cron and pg_net,
+ * and the project's other clients; a bigger compute can give it more.
+ */
+export const DEFAULT_DB_CONNECTION_BUDGET = 20;
 import { ALPACA_DATA_HOST } from "./alpaca/config.ts";
 
 export type GetEnv = (name: string) => string | undefined;
@@ -38,7 +46,9 @@ const Env = z.object({
   /** Runs allowed in flight at once; default: what one minute of the Alpaca budget can serve. */
   maxInFlight: z.coerce.number().int().positive().optional(),
   dispatchConcurrency: positiveInt(4),
-  dbPoolMax: positiveInt(3),
+  dbPoolMax: positiveInt(DEFAULT_DB_POOL_MAX),
+  /** Connections the functions together may hold to the database (or its pooler): see inFlightTarget. */
+  dbConnectionBudget: positiveInt(DEFAULT_DB_CONNECTION_BUDGET),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -78,6 +88,7 @@ export function readConfig(getEnv: GetEnv): FunctionConfig {
     workerCpuLimitMs: blankAsUnset("WORKER_CPU_LIMIT_MS"),
     maxRunsPerTick: blankAsUnset("ORCHESTRATOR_MAX_RUNS"),
     maxInFlight: blankAsUnset("ORCHESTRATOR_MAX_IN_FLIGHT"),
+    dbConnectionBudget: blankAsUnset("DB_CONNECTION_BUDGET"),
     dispatchConcurrency: blankAsUnset("ORCHESTRATOR_CONCURRENCY"),
     dbPoolMax: blankAsUnset("DB_POOL_MAX"),
     logLevel: blankAsUnset("LOG_LEVEL"),
@@ -95,16 +106,31 @@ export const REQUESTS_PER_SLICE = 10;
 
 /**
  * Runs worth having in flight: enough to spend one minute of the shared Alpaca
- * budget (more would only wait for tokens, holding leases), and no more than
- * one worker isolate can take a page each for within its CPU limit (more
- * would only be handed back unserved by an isolate with no budget left).
+ * budget (more would only wait for tokens, holding leases), no more than one
+ * worker isolate can take a page each for within its CPU limit (more would
+ * only be handed back unserved by an isolate with no budget left), and never
+ * more than the connection budget allows, whatever ORCHESTRATOR_MAX_IN_FLIGHT
+ * says. A run holds at most one connection at a time (its queries are
+ * sequential) and a worker isolate opens a pooled connection only for a query
+ * that finds none free, so the workers hold at most one connection per run in
+ * flight; the orchestrator's own pool (DB_POOL_MAX) comes off the budget first.
+ * A tick claims only the room left, so a full budget slows the backfill down
+ * and fails nothing.
  */
 export function inFlightTarget(
-  config: Pick<FunctionConfig, "maxInFlight" | "alpacaRequestsPerMinute"> & { workerCpuLimitMs?: number },
+  config: Pick<FunctionConfig, "maxInFlight" | "alpacaRequestsPerMinute"> &
+    Partial<Pick<FunctionConfig, "dbConnectionBudget" | "dbPoolMax">> & { workerCpuLimitMs?: number },
 ): number {
   const forBudget = Math.ceil(config.alpacaRequestsPerMinute / REQUESTS_PER_SLICE);
   const forIsolate = pagesPerIsolate(config.workerCpuLimitMs ?? DEFAULT_WORKER_CPU_LIMIT_MS);
-  return config.maxInFlight ?? Math.max(1, Math.min(forBudget, forIsolate));
+  const forConnections = connectionsForRuns(config);
+  return Math.max(1, Math.min(config.maxInFlight ?? Math.min(forBudget, forIsolate), forConnections));
+}
+
+/** Connections of the budget left for runs once the orchestrator's pool is counted. */
+export function connectionsForRuns(config: Partial<Pick<FunctionConfig, "dbConnectionBudget" | "dbPoolMax">>): number {
+  const budget = config.dbConnectionBudget ?? DEFAULT_DB_CONNECTION_BUDGET;
+  return Math.max(1, budget - (config.dbPoolMax ?? DEFAULT_DB_POOL_MAX));
 }
 
 /** The values no log line or error may contain. */

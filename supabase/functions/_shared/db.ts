@@ -111,8 +111,33 @@ export class LeaseLostError extends Error {
 }
 
 /**
+ * A Postgres array literal of numbers, built with one join. The driver's own
+ * array serialisation quotes and escapes every element and was most of a
+ * page's CPU (≈23 of ≈33 ms per 10,000 bars in Deno); a number's String() is
+ * already valid float8/int8 input. A non-finite value is refused here, as the
+ * driver's path would have sent it on as 'NaN' or 'Infinity'.
+ */
+export function numberArray(values: readonly number[]): string {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) throw new TypeError(`not a finite number at index ${i}: ${values[i]}`);
+  }
+  return `{${values.join(",")}}`;
+}
+
+const NEEDS_ESCAPE = /["\\]/;
+const ESCAPED = /["\\]/g;
+
+/** A Postgres array literal of strings, every element quoted (so "NULL" stays a string), `"` and `\` escaped. */
+export function textArray(values: readonly string[]): string {
+  let plain = true;
+  for (let i = 0; i < values.length && plain; i++) plain = !NEEDS_ESCAPE.test(values[i]!);
+  const quoted = plain ? values : values.map((v) => v.replace(ESCAPED, "\\$&"));
+  return values.length === 0 ? "{}" : `{"${quoted.join('","')}"}`;
+}
+
+/**
  * Upserts one page of bars and checkpoints the run in one statement and one
- * round trip (columns as parallel arrays); with `completeAs` (the last page)
+ * round trip (columns as parallel arrays, each one text literal); with `completeAs` (the last page)
  * it also completes the run in the same transaction. Throws LeaseLostError
  * when the claim was lost; then nothing was written.
  */
@@ -138,8 +163,9 @@ export async function saveBarsPage(
   try {
     const [row] = await sql<{ rows: string }[]>`
       select public.save_bars_page(${c.runId}, ${c.worker}, ${c.attempt}, ${nextPageToken}, ${timeframe},
-        ${symbol}::text[], ${ts}::timestamptz[], ${open}::float8[], ${high}::float8[], ${low}::float8[],
-        ${close}::float8[], ${volume}::int8[], ${trades}::int8[], ${vwap}::float8[],
+        ${textArray(symbol)}::text[], ${textArray(ts)}::timestamptz[], ${numberArray(open)}::float8[],
+        ${numberArray(high)}::float8[], ${numberArray(low)}::float8[], ${numberArray(close)}::float8[],
+        ${numberArray(volume)}::int8[], ${numberArray(trades)}::int8[], ${numberArray(vwap)}::float8[],
         make_interval(secs => ${leaseSeconds}), ${completeAs}) as rows`;
     return Number(row!.rows);
   } catch (err) {

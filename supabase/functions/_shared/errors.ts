@@ -41,9 +41,28 @@ export class RateLimitedError extends JobError {
   }
 }
 
+/**
+ * The database or its pooler refusing a connection for want of slots:
+ * Postgres' too_many_connections (53300, "too many clients already",
+ * "remaining connection slots are reserved"), PgBouncer's "no more
+ * connections allowed (max_client_conn)", Supavisor's "Max client
+ * connections reached". Matched by code and by message, as poolers answer
+ * with codes of their own.
+ */
+const CONNECTION_REFUSED = /too many clients|remaining connection slots|no more connections allowed|max_client_conn|max client connections/i;
+
+/** Wait before retrying a refused connection: the slots free up as other runs finish their pages. */
+export const CONNECTION_REFUSED_RETRY_MS = 2_000;
+
 /** Any thrown value as a JobError; unknown errors are retryable. */
 export function toJobError(err: unknown): JobError {
   if (err instanceof JobError) return err;
   const message = err instanceof Error ? err.message : String(err);
+  // A connection budget exhausted slows the backfill down; it never uses up a run's attempts.
+  if ((err as { code?: unknown } | null)?.code === "53300" || CONNECTION_REFUSED.test(message)) {
+    return new RateLimitedError(`database connection limit reached: ${message}`, {
+      cause: err, retryAfterMs: CONNECTION_REFUSED_RETRY_MS,
+    });
+  }
   return new RetryableError(message, { cause: err });
 }

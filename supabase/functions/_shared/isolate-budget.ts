@@ -23,9 +23,11 @@ export interface IsolateLimits {
  * CPU an isolate spends where it cannot be measured (Deno 2.1, the Edge
  * Runtime's, has no CPU clock): its boot, then per page a fixed part and a
  * part per bar (parsing, converting, sending them). Measured on the local
- * platform with every thread counted: 10,000 bars cost about 100 ms for one
- * page alone, and up to twice that with a dozen pages in flight at once (the
- * garbage collector's threads), so the estimate takes the higher figure.
+ * platform with every thread counted (the isolate's /proc CPU over a drained
+ * backfill, boot subtracted): a 10,000-bar page costs 50-57 ms with one to four
+ * pages in flight, more with a dozen at once (the garbage collector's
+ * threads), so the estimate is 100 ms. An estimate far above the real cost
+ * no longer starves an isolate the runtime keeps alive: see sliceArrived().
  */
 export interface CpuEstimate {
   bootMs: number;
@@ -33,7 +35,14 @@ export interface CpuEstimate {
   perBarMs: number;
 }
 
-export const DEFAULT_CPU_ESTIMATE: CpuEstimate = { bootMs: 350, perPageMs: 10, perBarMs: 0.02 };
+export const DEFAULT_CPU_ESTIMATE: CpuEstimate = { bootMs: 350, perPageMs: 10, perBarMs: 0.009 };
+
+/**
+ * The runtime retires an isolate (routes no new request to it) once its CPU
+ * reaches the soft limit, half the hard limit on the Edge Runtime's defaults
+ * and on the local platform (EDGE_CPU_SOFT_MS of EDGE_CPU_HARD_MS).
+ */
+const SOFT_LIMIT_SHARE = 0.5;
 
 /** Alpaca's largest page: what a page not yet seen may cost. */
 const FULL_PAGE_BARS = 10_000;
@@ -70,6 +79,8 @@ export class IsolateBudget {
   #estimatedPagesMs = 0;
   /** Pages granted by reservePage() and not yet stored or abandoned. */
   #fetching = 0;
+  /** Estimated CPU taken back by sliceArrived(): the runtime's routing showed the estimate was too high. */
+  #correctionMs = 0;
   #unloading: string | null = null;
   readonly #held = new Set<HandBack>();
 
@@ -92,6 +103,24 @@ export class IsolateBudget {
     return reason;
   }
 
+  /**
+   * A new slice reached this isolate, so the runtime had not retired it: its
+   * CPU was below the soft limit. Where CPU is only estimated, an estimate
+   * above that is corrected down to it. Without this, an isolate whose
+   * estimate ran out while its real CPU stayed under the soft limit would keep
+   * receiving runs and hand every one back unserved until its wall clock
+   * retired it, each bounce counting towards the run's hand-back limit.
+   */
+  sliceArrived(): void {
+    if (this.clock.cpuUsedMs() !== undefined) return;
+    const over = this.#estimatedCpuMs() - SOFT_LIMIT_SHARE * this.limits.cpuMs;
+    if (over > 0) this.#correctionMs += over;
+  }
+
+  #estimatedCpuMs(): number {
+    return this.estimate.bootMs + this.#estimatedPagesMs - this.#correctionMs;
+  }
+
   pageStored(bars: number): void {
     this.#pages++;
     this.#estimatedPagesMs += pageCost(this.estimate, bars);
@@ -109,7 +138,7 @@ export class IsolateBudget {
       return `isolate wall clock: ${Math.round(age)} ms of ${this.limits.wallClockMs} ms used`;
     }
     const measured = this.clock.cpuUsedMs();
-    const cpu = measured ?? this.estimate.bootMs + this.#estimatedPagesMs;
+    const cpu = measured ?? this.#estimatedCpuMs();
     // A page in flight costs what this isolate's pages cost on average (a
     // full page before the first), or more where CPU is measured and says so.
     const estimatedPerPage = this.#pages === 0

@@ -33,6 +33,7 @@ export function makeWorkerHandler(kind: SliceKind) {
       return badRequest(message);
     }
     const slice = parsed.data;
+    deps.budget.sliceArrived();
     deps.log.info("slice_accepted", { ...sliceLogFields(slice), route: fn });
     const work = runSlice(slice, deps);
     if (deps.waitUntil) {

@@ -48,6 +48,18 @@ describe("jobs status, errors, cancel, retry", () => {
     expect(res.stdout).toMatch(/3 definition\(s\): 1\/\d+ slices done, 1 failed, 500 bars written/);
   });
 
+  it("status --limit shows the first rows, says how many are left out, and still sums every definition", async () => {
+    const res = await runJobs(["status", "--limit", "1"], env);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain(" AAPL ");
+    expect(res.stdout).not.toContain(" MSFT ");
+    expect(res.stdout).toContain("… 2 more row(s) not shown (--limit 0 shows all; --id or --kind narrows)");
+    expect(res.stdout).toMatch(/3 definition\(s\): 1\/\d+ slices done, 1 failed, 500 bars written/);
+    const bad = await runJobs(["status", "--limit", "-1"], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--limit/);
+  });
+
   it("status --routing shows the stored kind and route next to the old system's inference", async () => {
     const res = await runJobs(["status", "--routing", "--kind", "batch"], env);
     expect(res.code).toBe(0);

@@ -113,6 +113,41 @@ describe("lease lost: SQLSTATE JRLL1 and LeaseLostError", () => {
   });
 });
 
+describe("saveBarsPage: new bars take a plain INSERT, a page with stored bars the upsert", () => {
+  it("a page that overlaps stored bars in part stores the new ones, updates the changed ones and checkpoints once", async () => {
+    await queueRuns(db.sql, { runs: 1 });
+    const [run] = await claim(db.sql, WORKER_A);
+    const held = { runId: run!.run_id, worker: WORKER_A, attempt: 1 };
+    const from = Date.UTC(2024, 0, 2, 14, 30);
+    const first = barRows(page(4, "NVDA", from, 100));
+    expect(await saveBarsPage(db.sql, held, "1Min", first, "p1", 60)).toBe(4);
+    // Bars 2..5: two already stored (one of them corrected), three new.
+    const second = barRows(page(6, "NVDA", from + 2 * 60_000, 100.02));
+    second[1] = { ...second[1]!, close: 999 };
+    expect(await saveBarsPage(db.sql, held, "1Min", second, "p2", 60)).toBe(6);
+    const rows = await db.sql<{ open: number; close: number }[]>`
+      select open, close from public.bars where symbol = 'NVDA' order by ts`;
+    expect(rows.map((r) => r.close)).toEqual([...first.slice(0, 2), ...second].map((b) => b.close));
+    expect(rows[3]!.close).toBe(999);
+    expect(await runRow(db.sql, run!.run_id)).toMatchObject({ page_token: "p2", pages_fetched: 2, rows_written: "10" });
+  });
+
+  it("two writers of the same new page on concurrent connections both succeed and store it once", async () => {
+    await queueRuns(db.sql, { runs: 2 });
+    const [a] = await claim(db.sql, WORKER_A);
+    const [b] = await claim(db.sql, WORKER_B);
+    const bars = barRows(page(2_000, "AMD"));
+    const [ca, cb] = [db.connect(1), db.connect(1)];
+    const results = await Promise.all([
+      saveBarsPage(ca, { runId: a!.run_id, worker: WORKER_A, attempt: 1 }, "1Min", bars, "a1", 60),
+      saveBarsPage(cb, { runId: b!.run_id, worker: WORKER_B, attempt: 1 }, "1Min", bars, "b1", 60),
+    ]);
+    expect(results).toEqual([2_000, 2_000]);
+    const [{ n }] = await db.sql`select count(*)::int as n from public.bars where symbol = 'AMD'`;
+    expect(n).toBe(2_000);
+  });
+});
+
 describe("take_rate_token", () => {
   it("grants the bucket's capacity at once, then asks the caller to wait", async () => {
     const waits: number[] = [];
