@@ -184,7 +184,7 @@ describe("bad input over HTTP", () => {
 
 describe("bad definitions in the database", () => {
   const base = { kind: "single", symbol: "AAPL", symbols_array: null as unknown, timeframe: "1Min", feed: "sip", adjustment: "raw",
-    range_start: "2024-01-01Z", range_end: "2024-01-02Z", max_attempts: 5 };
+    range_start: "2024-01-01Z", range_end: "2024-01-02Z", max_attempts: 5, target_bars: 100_000, caught_up_at: null as string | null };
   type Def = typeof base;
   /** symbols_array as JSON text (parsed here, so postgres.js sends it as that JSON value). */
   const batch = (symbols_array: string | null, symbol = "B1"): Partial<Def> =>
@@ -207,6 +207,9 @@ describe("bad definitions in the database", () => {
     adjustment_is_known: [{ adjustment: "none" }, { adjustment: "raw," }],
     range_is_not_empty: [{ range_start: "2024-01-02Z", range_end: "2024-01-01Z" }, { range_end: "2024-01-01Z" }],
     max_attempts_is_positive: [{ max_attempts: 0 }, { max_attempts: -3 }],
+    target_bars_is_positive: [{ target_bars: 0 }, { target_bars: -100 }],
+    // Only the catch-up writes it, and only for a followed definition (plan_backfill has no such parameter).
+    only_followed_definitions_catch_up: [{ caught_up_at: "2024-01-03Z" }],
     // The baseline definition of this file exists already.
     definition_is_unique: [{ range_start: "2024-03-04Z", range_end: "2024-03-05Z" }],
   };
@@ -225,13 +228,16 @@ describe("bad definitions in the database", () => {
         const d = { ...base, ...partial };
         const symbols = d.symbols_array === null ? null : stack.sql.json(d.symbols_array as never);
         const insert = stack.sql`
-          insert into public.job_definitions (kind, symbol, symbols_array, timeframe, feed, adjustment, range_start, range_end, max_attempts)
+          insert into public.job_definitions (kind, symbol, symbols_array, timeframe, feed, adjustment, range_start, range_end, max_attempts,
+                                              target_bars, caught_up_at)
           values (${d.kind}, ${d.symbol}, ${symbols}::jsonb, ${d.timeframe}, ${d.feed}, ${d.adjustment},
-                  ${d.range_start}, ${d.range_end}, ${d.max_attempts})`;
+                  ${d.range_start}, ${d.range_end}, ${d.max_attempts}, ${d.target_bars}, ${d.caught_up_at})`;
         // plan_backfill ignores symbols_array for a single, and creates nothing for an existing definition.
-        const viaPlanner = d.kind === "single" && d.symbols_array !== null || rule === "definition_is_unique" ? null
+        const viaPlanner = d.kind === "single" && d.symbols_array !== null || rule === "definition_is_unique" ||
+            rule === "only_followed_definitions_catch_up" ? null
           : stack.sql`select public.plan_backfill(${d.kind}, ${d.symbol}, ${symbols}::jsonb, ${d.timeframe}, ${d.range_start},
-                        ${d.range_end}, p_feed => ${d.feed}, p_adjustment => ${d.adjustment}, p_max_attempts => ${d.max_attempts})`;
+                        ${d.range_end}, p_feed => ${d.feed}, p_adjustment => ${d.adjustment}, p_max_attempts => ${d.max_attempts},
+                        p_target_bars => ${d.target_bars})`;
         for (const [how, attempt] of [["insert", insert], ["plan_backfill", viaPlanner]] as const) {
           if (!attempt) continue;
           const err = await attempt.then(() => null, (e: { constraint_name?: string; message: string }) => e);
