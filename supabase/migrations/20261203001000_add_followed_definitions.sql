@@ -14,7 +14,7 @@
 alter table public.job_definitions
   add column follow boolean not null default false,
   -- The bars per slice the planner aimed at; the slices appended later use it too.
-  add column target_bars integer not null default 100000,
+  add column target_bars integer not null default 500000,
   -- The last catch-up that looked at this followed definition, and the `until` it was given.
   add column caught_up_at timestamptz,
   add column caught_up_until timestamptz,
@@ -114,7 +114,7 @@ create or replace function public.plan_backfill(
   p_adjustment text default 'raw',
   p_priority integer default 100,
   p_max_attempts integer default 5,
-  p_target_bars integer default 100000
+  p_target_bars integer default 500000
 ) returns bigint
 language plpgsql volatile set search_path = ''
 as $$

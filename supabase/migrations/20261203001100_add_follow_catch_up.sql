@@ -18,7 +18,7 @@ create function public.plan_followed_backfill(
   p_adjustment text default 'raw',
   p_priority integer default 100,
   p_max_attempts integer default 5,
-  p_target_bars integer default 100000,
+  p_target_bars integer default 500000,
   p_until timestamptz default now()
 ) returns bigint
 language plpgsql volatile set search_path = ''
