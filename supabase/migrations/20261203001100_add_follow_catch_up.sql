@@ -128,26 +128,8 @@ begin
 end
 $$;
 
--- How current each followed definition is. days_behind counts the weekdays
--- between the covered end and the sessions completed by now (holidays count
--- too: the catch-up's rule knows no holidays).
-create view public.job_follow_status with (security_invoker = true) as
-select d.id as job_def_id, d.kind, d.symbol, d.timeframe, d.feed, d.range_start,
-       d.range_end as covered_to,
-       (d.range_end at time zone 'America/New_York')::date - 1 as covered_through_day,
-       d.caught_up_at, d.caught_up_until,
-       public.last_completed_session_end(d.feed, now()) as completed_to,
-       (select count(*) from pg_catalog.generate_series(
-                  (d.range_end at time zone 'America/New_York')::date::timestamp,
-                  ((public.last_completed_session_end(d.feed, now()) at time zone 'America/New_York')::date - 1)::timestamp,
-                  interval '1 day') as g(day)
-         where extract(isodow from g.day) < 6)::integer as days_behind,
-       d.enabled
-  from public.job_definitions d
- where d.follow;
-
-revoke all on public.job_follow_status from public, anon, authenticated;
-grant select on public.job_follow_status to service_role;
+-- job_follow_status, how current each followed definition is, is created after
+-- the cached trading calendar, whose sessions it counts.
 
 revoke execute on function public.plan_followed_backfill(text, text, jsonb, text, timestamptz, text, text, integer, integer, integer, timestamptz),
   public.catch_up_followed_definitions(timestamptz, bigint)

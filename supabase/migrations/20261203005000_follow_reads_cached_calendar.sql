@@ -25,7 +25,7 @@ comment on function public.last_completed_session_end(text, timestamptz) is
 -- How current each followed definition is: the sessions between the covered
 -- end and what has completed by now, counted from the cached calendar where it
 -- covers a day and as weekdays where it does not.
-create or replace view public.job_follow_status with (security_invoker = true) as
+create view public.job_follow_status with (security_invoker = true) as
 select d.id as job_def_id, d.kind, d.symbol, d.timeframe, d.feed, d.range_start,
        d.range_end as covered_to,
        (d.range_end at time zone 'America/New_York')::date - 1 as covered_through_day,
@@ -41,3 +41,6 @@ select d.id as job_def_id, d.kind, d.symbol, d.timeframe, d.feed, d.range_start,
        d.enabled
   from public.job_definitions d
  where d.follow;
+
+revoke all on public.job_follow_status from public, anon, authenticated;
+grant select on public.job_follow_status to service_role;
