@@ -11,6 +11,7 @@
  * run also measures COPY's own rate on the same database (the end-to-end
  * target's baseline) and samples the database connections the functions hold
  * (the connection budget's check). Rounds alternate ours and the script.
+ * Longer than most files: one figure, two plans, ours and the script measured side by side in one run.
  */
 import { readFileSync } from "node:fs";
 import { cpus } from "node:os";

@@ -101,7 +101,13 @@ export function readConfig(getEnv: GetEnv): FunctionConfig {
   return parsed.data;
 }
 
-/** Requests one slice takes on average: up to ~10 pages (the planner's target is an upper bound) plus a partial one. */
+/**
+ * One run in flight per this many requests of the minute's budget. Slices are
+ * longer than that now (about 50 pages), but a run also waits on the
+ * database, hand-backs and isolate boots, so more runs than the budget
+ * strictly needs keep the bucket spent; the isolate's CPU and the connection
+ * budget cap them anyway.
+ */
 export const REQUESTS_PER_SLICE = 10;
 
 /**
