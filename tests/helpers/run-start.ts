@@ -52,8 +52,12 @@ export function runStart(args: string[], env: Record<string, string> = {}): Star
   };
   child.stdout!.on("data", onData);
   child.stderr!.on("data", onData);
+  // 'exit' can come before the last lines are read from the pipes, 'close' only after them. A
+  // process left holding the pipes would hold 'close' back for ever, so it gets 2 s past 'exit'.
   const exited = new Promise<number>((done) => {
-    child.once("exit", (code, signal) => done(code ?? 128 + (signal ? constants.signals[signal] : 0)));
+    const exitCode = (code: number | null, signal: NodeJS.Signals | null) => code ?? 128 + (signal ? constants.signals[signal] : 0);
+    child.once("exit", (code, signal) => setTimeout(() => done(exitCode(code, signal)), 2_000).unref());
+    child.once("close", (code, signal) => done(exitCode(code, signal)));
   });
   return {
     child,
