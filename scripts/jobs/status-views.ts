@@ -16,7 +16,7 @@ export interface ProgressRow extends DefinitionRow {
   slices_total: number;
   bars_written: number;
   last_activity_at: Date | null;
-  /** Followed definitions only (null otherwise): the last New York day covered, and weekdays not covered yet. */
+  /** Followed definitions only (null otherwise): the last New York day covered, and sessions not covered yet. */
   covered_through_day: string | null;
   days_behind: number | null;
 }
@@ -135,12 +135,12 @@ export const followView: DefinitionView<FollowRow> = {
     { header: "covered through", value: (r) => r.covered_through_day },
     { header: "last catch-up", value: (r) => formatInstant(r.caught_up_at) },
     { header: "until", value: (r) => formatInstant(r.caught_up_until) },
-    { header: "behind", value: (r) => `${r.days_behind} day(s)` },
+    { header: "behind", value: (r) => `${r.days_behind} session(s)` },
   ],
   empty: "no followed definitions",
   summary(rows) {
     const behind = rows.filter((r) => r.days_behind > 0).length;
     return `${rows.length} followed definition(s): ${rows.length - behind} current, ${behind} behind ` +
-      "(behind: weekdays completed since the covered end, holidays included)";
+      "(behind: sessions completed since the covered end, from the cached trading calendar; weekdays where it has no days)";
   },
 };
