@@ -1,10 +1,13 @@
 -- The planner: creates (or finds) a definition and its slices. A slice is
 -- sized from the expected bar count (symbols x bars per trading day for the
--- timeframe, an upper bound) to about 10 pages of 10,000 bars: every slice
--- ends with one partial page, so bigger slices waste less of the request
--- budget (measured: 2-day slices of 50 symbols gave 8,500 bars per request),
--- while the densest slice (15 pages, ~0.7 s of CPU) stays well inside one Edge
--- Function call's 2 s CPU and 150 s wall clock.
+-- timeframe, an upper bound) to about 50 pages of 10,000 bars (500,000 bars).
+-- Every slice ends with one partial page, so the fewer the slices, the closer
+-- a backfill gets to the bound of one request per 10,000 bars (the seed month:
+-- 88 requests against a bound of 86). A slice need not fit one Edge Function
+-- call: a worker hands its run back, checkpoint kept, before an isolate's CPU
+-- or wall-clock limit, and the run resumes in a fresh isolate
+-- (hand_back_job_run); 50 pages are about 1.3 s of CPU, one or two isolates.
+-- A big backfill is still thousands of slices for parallel isolates.
 -- Running it twice with the same arguments creates nothing new.
 
 -- Upper bound of bars per symbol per trading day (04:00-20:00 ET = 960 minutes).
@@ -21,7 +24,7 @@ as $$
 $$;
 
 -- Slice length in whole UTC days for a basket of p_symbols at p_timeframe.
-create function public.slice_days_for(p_symbols integer, p_timeframe text, p_target_bars integer default 100000)
+create function public.slice_days_for(p_symbols integer, p_timeframe text, p_target_bars integer default 500000)
 returns integer
 language sql immutable strict parallel safe set search_path = ''
 as $$
@@ -41,7 +44,7 @@ create function public.plan_backfill(
   p_adjustment text default 'raw',
   p_priority integer default 100,
   p_max_attempts integer default 5,
-  p_target_bars integer default 100000
+  p_target_bars integer default 500000
 ) returns bigint
 language plpgsql volatile set search_path = ''
 as $$

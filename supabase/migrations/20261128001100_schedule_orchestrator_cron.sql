@@ -252,7 +252,9 @@ comment on function public.setup_orchestrator_tick_cron(text, integer) is
   'skipped and why; a line starting with "warning:" when the Vault secrets project_url or orchestrator_secret_key are missing.';
 
 -- Removes the project's jobs owned by the calling role (pg_cron lets a role
--- unschedule only its own). Returns one line per job removed.
+-- unschedule only its own). Every job this project schedules is named
+-- bars-<what>, so a new scheduled job is removed here without changing this
+-- function. Returns one line per job removed.
 create function public.unschedule_bars_cron_jobs() returns text[]
 language plpgsql volatile set search_path = ''
 as $fn$
@@ -265,8 +267,7 @@ begin
   end if;
   for v_job in
     select j.jobid, j.jobname from cron.job j
-     where j.jobname in ('bars-orchestrator-tick', 'bars-requeue-expired')
-       and j.username = current_user
+     where j.jobname like 'bars-%' and j.username = current_user
      order by j.jobname
   loop
     perform cron.unschedule(v_job.jobid);
@@ -280,7 +281,7 @@ end
 $fn$;
 
 comment on function public.unschedule_bars_cron_jobs() is
-  'Operators: removes the pg_cron jobs bars-orchestrator-tick and bars-requeue-expired owned by the calling role.';
+  'Operators: removes the pg_cron jobs named bars-* (the tick, the lease sweeper, the follow catch-up) owned by the calling role.';
 
 -- Operators, migrations and the job's owner only: never callable through the Data API.
 revoke execute on function public.post_orchestrator_tick(integer) from public, anon, authenticated, service_role;

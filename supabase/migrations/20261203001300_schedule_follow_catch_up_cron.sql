@@ -44,38 +44,7 @@ comment on function public.setup_follow_catch_up_cron(text) is
   'Tuesday to Saturday: after 20:15 New York in both EST and EDT), owned by and run as the calling role. Returns what '
   'it scheduled, or what it skipped and why.';
 
--- Removes the project's jobs owned by the calling role, the catch-up included.
-create or replace function public.unschedule_bars_cron_jobs() returns text[]
-language plpgsql volatile set search_path = ''
-as $fn$
-declare
-  v_done text[] := '{}';
-  v_job record;
-begin
-  if pg_catalog.to_regclass('cron.job') is null then
-    return array['pg_cron is not installed in this database: nothing to unschedule'];
-  end if;
-  for v_job in
-    select j.jobid, j.jobname from cron.job j
-     where j.jobname in ('bars-orchestrator-tick', 'bars-requeue-expired', 'bars-follow-catch-up')
-       and j.username = current_user
-     order by j.jobname
-  loop
-    perform cron.unschedule(v_job.jobid);
-    v_done := v_done || pg_catalog.format('unscheduled %s (job %s)', v_job.jobname, v_job.jobid);
-  end loop;
-  if pg_catalog.cardinality(v_done) = 0 then
-    v_done := array['no bars cron jobs were scheduled by ' || current_user];
-  end if;
-  return v_done;
-end
-$fn$;
-
-comment on function public.unschedule_bars_cron_jobs() is
-  'Operators: removes the pg_cron jobs bars-orchestrator-tick, bars-requeue-expired and bars-follow-catch-up owned by the calling role.';
-
 -- Operators, migrations and the job's owner only: never callable through the Data API.
 revoke execute on function public.setup_follow_catch_up_cron(text) from public, anon, authenticated, service_role;
-revoke execute on function public.unschedule_bars_cron_jobs() from public, anon, authenticated, service_role;
 
 select public.setup_follow_catch_up_cron();
