@@ -92,7 +92,8 @@ export async function loadCalendar(sql: Sql, firstDay: number, lastDay: number):
     };
     return [n, { session, source: r.source }] as const;
   }));
-  const covered = (n: number) => ranges.some((r) => parseDay(r.first_day)! <= n && n <= parseDay(r.last_day)!);
+  const coveredRanges = ranges.map((r) => [parseDay(r.first_day)!, parseDay(r.last_day)!] as const);
+  const covered = (n: number) => coveredRanges.some(([first, last]) => first <= n && n <= last);
   // fetchSessions takes a whole year of a range from one source, so a closed day shares its year's.
   const yearSource = new Map(cached.map((r) => [r.day.slice(0, 4), r.source]));
   return {

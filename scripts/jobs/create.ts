@@ -10,7 +10,7 @@ import { describeRangeCalendar, sessionsInRange } from "./calendar-cache.ts";
 import { daysOfRange } from "./calendar.ts";
 import { type CreateFlags, definitionsToPlan, type PlannedDefinition, plannedRangeEnd, type RawCreateOptions, validateCreateFlags } from "./create-flags.ts";
 import { rangeRefusal } from "./range-refusal.ts";
-import { addDbOption, type DbOptions, findDbUrl, requireDbUrl, withDb } from "./db.ts";
+import { addDbOption, type DbOptions, findDbUrl, inTransaction, requireDbUrl, withDb } from "./db.ts";
 import { formatInstant, printJson, renderTable } from "./format.ts";
 import { parseSymbolList, readSymbolsFile } from "./symbols-input.ts";
 import { planUniverse, type UniverseReport, universeSummary } from "./universe-plan.ts";
@@ -29,12 +29,6 @@ interface PlannedRow extends PlannedDefinition {
   /** The definition's end: --to, or for --follow the last completed session's end. */
   rangeEnd: Date;
   state: "created" | "existed" | "would create" | "exists";
-}
-
-class DryRunRollback extends Error {
-  constructor(readonly rows: PlannedRow[]) {
-    super("dry run");
-  }
 }
 
 export function registerCreate(program: Command): void {
@@ -114,36 +108,30 @@ export function registerCreate(program: Command): void {
 export type Prepare = (tx: TransactionSql) => Promise<PlannedDefinition[]>;
 
 async function planAll(sql: Sql, prepare: Prepare, f: CreateFlags, dryRun: boolean): Promise<PlannedRow[]> {
-  try {
-    return await sql.begin(async (tx) => {
-      const rows: PlannedRow[] = [];
-      // Ids are handed out in order, so an id at or below this one was there before.
-      const [{ before }] = await tx<{ before: string }[]>`select coalesce(max(id), 0)::text as before from public.job_definitions`;
-      for (const d of await prepare(tx)) {
-        const symbols = d.symbols ? tx.json(d.symbols) : null;
-        const [planned] = f.follow
-          ? await tx<{ id: string }[]>`
-              select public.plan_followed_backfill(${d.kind}, ${d.name}, ${symbols}::jsonb, ${f.timeframe}, ${f.from},
-                       ${f.feed}, ${f.adjustment}, ${f.priority}, ${f.maxAttempts}, ${f.targetBars},
-                       coalesce(${f.until ?? null}::timestamptz, now()))::text as id`.catch(rangeRefusal)
-          : await tx<{ id: string }[]>`
-              select public.plan_backfill(${d.kind}, ${d.name}, ${symbols}::jsonb,
-                       ${f.timeframe}, ${f.from}, ${f.to!}, ${f.feed}, ${f.adjustment},
-                       ${f.priority}, ${f.maxAttempts}, ${f.targetBars})::text as id`;
-        const [{ slices, range_end }] = await tx<{ slices: number; range_end: Date }[]>`
-          select (select count(*)::int from public.job_runs where job_def_id = d.id) as slices, d.range_end
-            from public.job_definitions d where d.id = ${planned!.id}`;
-        const existed = BigInt(planned!.id) <= BigInt(before!);
-        const state = existed ? (dryRun ? "exists" : "existed") : (dryRun ? "would create" : "created");
-        rows.push({ ...d, id: planned!.id, slices: slices!, rangeEnd: range_end!, state });
-      }
-      if (dryRun) throw new DryRunRollback(rows);
-      return rows;
-    }) as PlannedRow[];
-  } catch (err) {
-    if (err instanceof DryRunRollback) return err.rows;
-    throw err;
-  }
+  return await inTransaction(sql, dryRun, async (tx) => {
+    const rows: PlannedRow[] = [];
+    // Ids are handed out in order, so an id at or below this one was there before.
+    const [{ before }] = await tx<{ before: string }[]>`select coalesce(max(id), 0)::text as before from public.job_definitions`;
+    for (const d of await prepare(tx)) {
+      const symbols = d.symbols ? tx.json(d.symbols) : null;
+      const [planned] = f.follow
+        ? await tx<{ id: string }[]>`
+            select public.plan_followed_backfill(${d.kind}, ${d.name}, ${symbols}::jsonb, ${f.timeframe}, ${f.from},
+                     ${f.feed}, ${f.adjustment}, ${f.priority}, ${f.maxAttempts}, ${f.targetBars},
+                     coalesce(${f.until ?? null}::timestamptz, now()))::text as id`.catch(rangeRefusal)
+        : await tx<{ id: string }[]>`
+            select public.plan_backfill(${d.kind}, ${d.name}, ${symbols}::jsonb,
+                     ${f.timeframe}, ${f.from}, ${f.to!}, ${f.feed}, ${f.adjustment},
+                     ${f.priority}, ${f.maxAttempts}, ${f.targetBars})::text as id`;
+      const [{ slices, range_end }] = await tx<{ slices: number; range_end: Date }[]>`
+        select (select count(*)::int from public.job_runs where job_def_id = d.id) as slices, d.range_end
+          from public.job_definitions d where d.id = ${planned!.id}`;
+      const existed = BigInt(planned!.id) <= BigInt(before!);
+      const state = existed ? (dryRun ? "exists" : "existed") : (dryRun ? "would create" : "created");
+      rows.push({ ...d, id: planned!.id, slices: slices!, rangeEnd: range_end!, state });
+    }
+    return rows;
+  });
 }
 
 function printPlanOnly(plan: PlannedDefinition[], f: CreateFlags, report?: UniverseReport): void {

@@ -3,7 +3,7 @@
  * The password is registered as a secret before anything can print it.
  */
 import type { Command } from "commander";
-import postgres, { type Sql } from "postgres";
+import postgres, { type Sql, type TransactionSql } from "postgres";
 import { registerSecret, UsageError } from "./cli-errors.ts";
 
 export interface DbOptions {
@@ -45,5 +45,30 @@ export async function withDb<T>(url: string, fn: (sql: Sql) => Promise<T>): Prom
     return await fn(sql);
   } finally {
     await sql.end({ timeout: 5 });
+  }
+}
+
+/** Carries a rolled-back transaction's result out of sql.begin(). */
+class Rollback<T> extends Error {
+  constructor(readonly result: T) {
+    super("rolled back");
+  }
+}
+
+/**
+ * Runs `fn` in one transaction. With `rollback` (a command's --dry-run) the
+ * transaction is rolled back after `fn` has run, and its result is returned
+ * all the same: exactly what would have been written, with nothing written.
+ */
+export async function inTransaction<T>(sql: Sql, rollback: boolean, fn: (tx: TransactionSql) => Promise<T>): Promise<T> {
+  try {
+    return await sql.begin(async (tx) => {
+      const result = await fn(tx);
+      if (rollback) throw new Rollback(result);
+      return result;
+    }) as T;
+  } catch (err) {
+    if (err instanceof Rollback) return err.result as T;
+    throw err;
   }
 }

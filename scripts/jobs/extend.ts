@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { UsageError } from "./cli-errors.ts";
-import { addDbOption, type DbOptions, requireDbUrl, withDb } from "./db.ts";
+import { addDbOption, type DbOptions, inTransaction, requireDbUrl, withDb } from "./db.ts";
 import { DefinitionId, Instant, parseFlags } from "./flags.ts";
 import { formatInstant, printJson } from "./format.ts";
 import { rangeRefusal } from "./range-refusal.ts";
@@ -27,12 +27,6 @@ interface Extended {
   dryRun: boolean;
 }
 
-class DryRunRollback extends Error {
-  constructor(readonly result: Extended) {
-    super("dry run");
-  }
-}
-
 export function registerExtend(program: Command): void {
   const cmd = program.command("extend").description("grow a definition's range; only the part not covered yet is planned")
     .option("--id <n>", "the definition")
@@ -44,26 +38,17 @@ export function registerExtend(program: Command): void {
     if (opts.id === undefined) throw new UsageError("--id: required (jobs status lists the definitions)");
     const f = parseFlags(ExtendFlags, { id: opts.id, from: opts.from, to: opts.to });
     const dryRun = Boolean(opts.dryRun);
-    const result = await withDb(requireDbUrl(opts), async (sql) => {
-      try {
-        return await sql.begin(async (tx) => {
-          const [def] = await tx<{ from: Date; to: Date }[]>`
-            select range_start as from, range_end as to from public.job_definitions where id = ${f.id}`;
-          if (!def) throw new Error(`no definition with --id ${f.id}`);
-          const [{ added }] = await tx<{ added: number }[]>`
-            select public.extend_job_definition(${f.id}, ${f.from ?? null}::timestamptz, ${f.to ?? null}::timestamptz) as added`
-            .catch(rangeRefusal);
-          const [after] = await tx<{ from: Date; to: Date }[]>`
-            select range_start as from, range_end as to from public.job_definitions where id = ${f.id}`;
-          const out: Extended = { id: String(f.id), before: def, after: after!, slicesAdded: added!, dryRun };
-          if (dryRun) throw new DryRunRollback(out);
-          return out;
-        }) as Extended;
-      } catch (err) {
-        if (err instanceof DryRunRollback) return err.result;
-        throw err;
-      }
-    });
+    const result = await withDb(requireDbUrl(opts), (sql) => inTransaction(sql, dryRun, async (tx): Promise<Extended> => {
+      const [def] = await tx<{ from: Date; to: Date }[]>`
+        select range_start as from, range_end as to from public.job_definitions where id = ${f.id}`;
+      if (!def) throw new Error(`no definition with --id ${f.id}`);
+      const [{ added }] = await tx<{ added: number }[]>`
+        select public.extend_job_definition(${f.id}, ${f.from ?? null}::timestamptz, ${f.to ?? null}::timestamptz) as added`
+        .catch(rangeRefusal);
+      const [after] = await tx<{ from: Date; to: Date }[]>`
+        select range_start as from, range_end as to from public.job_definitions where id = ${f.id}`;
+      return { id: String(f.id), before: def, after: after!, slicesAdded: added!, dryRun };
+    }));
     if (opts.json) return printJson(result);
     const range = (r: { from: Date; to: Date }) => `[${formatInstant(r.from)}, ${formatInstant(r.to)})`;
     console.log(`definition ${result.id}: ${range(result.before)} -> ${range(result.after)}, ` +

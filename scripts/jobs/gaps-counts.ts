@@ -26,7 +26,7 @@ export type DayCounts = Map<string, number>;
 export const dayKey = (symbol: string, day: string) => `${symbol}|${day}`;
 
 /** New York days that overlap [start, end), in order. */
-export function daysOf(q: GapQuery): string[] {
+export function daysOf(q: Pick<GapQuery, "start" | "end">): string[] {
   const days: string[] = [];
   for (let n = nyDayOf(q.start.getTime()); n <= nyDayOf(q.end.getTime() - 1); n++) days.push(formatDay(n));
   return days;

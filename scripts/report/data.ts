@@ -8,8 +8,7 @@
 import type { Sql } from "postgres";
 import { ALPACA_BUCKET } from "../../supabase/functions/_shared/rate-budget.ts";
 import { loadCalendar } from "../jobs/calendar-cache.ts";
-import { calendarCeiling, calendarDaysOf, type GapQuery } from "../jobs/gaps-counts.ts";
-import { formatDay, nyDayOf } from "../lib/market-calendar/index.ts";
+import { calendarCeiling, calendarDaysOf, daysOf, type GapQuery } from "../jobs/gaps-counts.ts";
 import { type CoverageGrid, emptyGrid } from "./coverage.ts";
 
 /** The newest failure records grouped in "recent errors". */
@@ -163,13 +162,6 @@ async function readDefinitions(sql: Sql, ids: number[] | undefined): Promise<Omi
 
 type Definition = Awaited<ReturnType<typeof readDefinitions>>[number];
 
-/** New York days that [start, end) touches. */
-function daysTouched(start: Date, end: Date): string[] {
-  const out: string[] = [];
-  for (let n = nyDayOf(start.getTime()); n <= nyDayOf(end.getTime() - 1); n++) out.push(formatDay(n));
-  return out;
-}
-
 /**
  * Bars stored per symbol and New York day, one row per symbol (its days and
  * counts as lists): the same count as `jobs gaps`, in a shape that reads 2
@@ -226,7 +218,7 @@ async function readCoverage(sql: Sql, defs: Definition[]): Promise<CoverageSecti
        where job_def_id = any(${group.map((d) => d.id)}::bigint[]) and status in ('queued', 'running')`;
     const byId = new Map(group.map((d) => [d.id, d]));
     for (const r of open) {
-      for (const day of daysTouched(r.slice_start, r.slice_end)) {
+      for (const day of daysOf({ start: r.slice_start, end: r.slice_end })) {
         if (!col.has(day)) continue;
         for (const s of byId.get(Number(r.job_def_id))!.symbols) grid.pending[at(s, day)] = 1;
       }
@@ -240,7 +232,7 @@ async function readCoverage(sql: Sql, defs: Definition[]): Promise<CoverageSecti
 function coveredSpan(def: Definition, sections: CoverageSection[]): { coveredFrom: string | null; coveredTo: string | null } {
   const grid = sections.find((s) => s.timeframe === def.timeframe)?.grid;
   if (!grid) return { coveredFrom: null, coveredTo: null };
-  const inRange = new Set(daysTouched(def.rangeStart, def.rangeEnd));
+  const inRange = new Set(daysOf({ start: def.rangeStart, end: def.rangeEnd }));
   const wanted = new Set(def.symbols);
   const rows = grid.symbols.flatMap((s, i) => (wanted.has(s) ? [i] : []));
   let [from, to]: [string | null, string | null] = [null, null];

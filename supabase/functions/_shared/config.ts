@@ -4,6 +4,7 @@
  * values never appear in it.
  */
 import { z } from "zod";
+import { ALPACA_DATA_HOST } from "./alpaca/config.ts";
 import { pagesPerIsolate } from "./isolate-budget.ts";
 
 /** Hosted Edge Runtime: an isolate is terminated at 2 s of CPU. */
@@ -16,7 +17,6 @@ const DEFAULT_DB_POOL_MAX = 3;
  * and the project's other clients; a bigger compute can give it more.
  */
 export const DEFAULT_DB_CONNECTION_BUDGET = 20;
-import { ALPACA_DATA_HOST } from "./alpaca/config.ts";
 
 export type GetEnv = (name: string) => string | undefined;
 
