@@ -4,6 +4,7 @@
  * console errors and page errors are collected, and a screenshot's pixels can
  * be read back (pngjs).
  */
+import { existsSync } from "node:fs";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { PNG } from "pngjs";
 
@@ -17,6 +18,10 @@ export interface OpenedPage {
 }
 
 export async function openInChromium(url: string, viewport = { width: 1400, height: 1000 }): Promise<OpenedPage> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`no Chromium at ${CHROMIUM_PATH}: the report's tests open the page in it ` +
+      "(Debian: apt-get install -y chromium; or set CHROMIUM_PATH to another Chromium)");
+  }
   const browser: Browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ["--no-sandbox"] });
   const page = await browser.newPage({ viewport });
   const errors: string[] = [];
